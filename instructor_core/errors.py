@@ -1,0 +1,12 @@
+"""Errors whose message is meant for the person using the app or notebook."""
+
+
+class InputError(ValueError):
+    """Bad user input (file, column, instruction, model name...).
+
+    The message is complete, polite and actionable, so a UI can show ``str(err)`` as is.
+    """
+
+
+class ModelLoadError(RuntimeError):
+    """A model could not be found or loaded; the message says which and what to try."""
