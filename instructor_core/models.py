@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import socket
 import threading
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 from .errors import ModelLoadError
 
@@ -72,21 +71,23 @@ def hub_offline() -> bool:
 
 
 def hub_reachable(timeout: float = HUB_CHECK_TIMEOUT_S) -> bool:
-    """True if the hub answers a TCP connect within ``timeout`` seconds (DNS included), never hanging."""
+    """True if the hub answers an API request for the auto model within ``timeout`` seconds.
+
+    An HTTP answer is required (a bare TCP connect can succeed against a proxy or a captive portal),
+    and the request runs in a daemon thread we stop waiting for, because DNS ignores socket timeouts.
+    """
     if hub_offline():
         return False
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    host, port = endpoint.hostname or "huggingface.co", endpoint.port or (80 if endpoint.scheme == "http" else 443)
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
     result: list[bool] = []
 
     def probe() -> None:
         try:
-            with socket.create_connection((host, port), timeout=timeout):
-                result.append(True)
-        except OSError:
+            with urllib.request.urlopen(f"{endpoint}/api/models/{AUTO_DOWNLOAD_ID}", timeout=timeout) as reply:
+                result.append(reply.status == 200)
+        except (OSError, ValueError):
             result.append(False)
 
-    # getaddrinfo ignores socket timeouts, so the probe runs in a daemon thread we stop waiting for.
     thread = threading.Thread(target=probe, daemon=True)
     thread.start()
     thread.join(timeout)

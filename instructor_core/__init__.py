@@ -1,0 +1,23 @@
+"""Instructor Explorer's library: instruction-conditioned embeddings and the analyses built on them.
+
+Usable from a notebook::
+
+    from instructor_core import load_encoder
+    enc = load_encoder("auto")
+    vectors = enc.encode(["The food was cold."], instruction="Represent the review for classifying sentiment: ")
+"""
+
+from .cache import EmbeddingCache
+from .encoder import Encoder, load_encoder
+from .errors import InputError, ModelLoadError
+from .models import ModelSource, resolve_model
+
+__all__ = [
+    "EmbeddingCache",
+    "Encoder",
+    "InputError",
+    "ModelLoadError",
+    "ModelSource",
+    "load_encoder",
+    "resolve_model",
+]

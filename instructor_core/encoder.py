@@ -1,0 +1,267 @@
+"""The instruction-conditioned encoder: one loaded sentence-transformers model, shared and cached.
+
+INSTRUCTOR semantics (Su et al.; InstructorEmbedding 1.0.1): the model reads ``instruction + text``,
+so the instruction tokens are attended to, but they are left out of the mean pool. sentence-transformers
+does exactly this for ``encode(..., prompt=instruction)`` once the Pooling module has
+``include_prompt=False``; this module adds what an interactive tool needs on top: mixed instructions in
+one call, a shared cache, progress, fair sharing between concurrent callers and CUDA OOM recovery.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .cache import EmbeddingCache, default_cache_dir, embedding_key
+from .errors import InputError, ModelLoadError
+from .models import ModelSource, cached_hub_snapshot, folder_fingerprint, resolve_model
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+Instructions = str | Sequence[str | None] | None
+
+_DTYPES = {
+    "fp32": torch.float32,
+    "float32": torch.float32,
+    "fp16": torch.float16,
+    "float16": torch.float16,
+    "bf16": torch.bfloat16,
+    "bfloat16": torch.bfloat16,
+}
+
+
+def pick_device(device: str = "auto") -> str:
+    """``"auto"`` -> cuda, then mps, then cpu; an explicit device is checked so errors are readable."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    kind = device.split(":")[0]
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError(f"Device '{device}' was asked for, but no CUDA GPU is available. Use 'auto' or 'cpu'.")
+    if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ModelLoadError(f"Device '{device}' was asked for, but Apple MPS is not available. Use 'auto' or 'cpu'.")
+    if kind not in {"cuda", "mps", "cpu"}:
+        raise ModelLoadError(f"Unknown device '{device}'. Use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'.")
+    return device
+
+
+def pick_dtype(dtype: str, device: str) -> torch.dtype:
+    """``"auto"`` -> bf16 on CUDA GPUs that support it, else fp16 on CUDA; fp32 on CPU and MPS."""
+    if dtype == "auto":
+        if device.startswith("cuda"):
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+    try:
+        return _DTYPES[dtype.lower()]
+    except KeyError:
+        raise ModelLoadError(f"Unknown dtype '{dtype}'. Use 'auto', 'fp32', 'fp16' or 'bf16'.") from None
+
+
+class _FairLock:
+    """A FIFO lock: waiting callers get the model in arrival order, so a long job that re-acquires the
+    lock between batches cannot starve a short request that arrived meanwhile."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: deque[object] = deque()
+
+    def __enter__(self) -> None:
+        ticket = object()
+        with self._cond:
+            self._queue.append(ticket)
+            self._cond.wait_for(lambda: self._queue[0] is ticket)
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._queue.popleft()
+            self._cond.notify_all()
+
+
+@dataclass
+class Encoder:
+    """A loaded embedding model. Thread-safe: one instance serves many concurrent callers."""
+
+    model: object  # sentence_transformers.SentenceTransformer
+    source: ModelSource
+    device: str
+    dtype: torch.dtype
+    cache: EmbeddingCache
+    identity: str = ""
+    _lock: _FairLock = field(default_factory=_FairLock, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def instruction_tuned(self) -> bool:
+        return self.source.instruction_tuned
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    @property
+    def max_seq_length(self) -> int:
+        """Tokens the model reads per input (instruction included); longer inputs are truncated."""
+        return int(self.model.max_seq_length)
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        instruction: Instructions = None,
+        batch_size: int = 32,
+        normalize: bool = True,
+        progress: Progress | None = None,
+    ) -> np.ndarray:
+        """Embed ``texts`` under ``instruction`` (None, one string, or one per text).
+
+        Returns float32 of shape ``(len(texts), dim)`` in input order. Cached vectors are reused;
+        ``progress(done, total)`` is called as texts are finished.
+        """
+        texts = _clean_texts(texts)
+        instructions = _per_text_instructions(instruction, len(texts))
+        if batch_size < 1:
+            raise InputError("batch_size must be at least 1.")
+        keys = [embedding_key(self.identity, ins, text, normalize) for ins, text in zip(instructions, texts)]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        for i, vec in enumerate(self.cache.get_many(keys)):
+            if vec is None:
+                missing.setdefault(instructions[i], []).append(i)
+            else:
+                out[i] = vec
+        done = len(texts) - sum(len(rows) for rows in missing.values())
+        if progress:
+            progress(done, len(texts))
+        for ins, rows in missing.items():
+            rows.sort(key=lambda i: -len(texts[i]))  # similar lengths share a batch: less padding
+            for start in range(0, len(rows), batch_size):
+                chunk = rows[start : start + batch_size]
+                vectors = self._encode_chunk([texts[i] for i in chunk], ins, batch_size, normalize)
+                out[chunk] = vectors
+                self.cache.put_many([keys[i] for i in chunk], vectors)
+                done += len(chunk)
+                if progress:
+                    progress(done, len(texts))
+        return out
+
+    def count_truncated(self, texts: Sequence[str], instruction: str | None = None) -> int:
+        """How many of ``texts`` exceed ``max_seq_length`` tokens together with ``instruction``."""
+        prefix = instruction or ""
+        with self._lock:  # fast tokenizers refuse concurrent use
+            encoded = self.model.tokenizer([prefix + str(t).strip() for t in texts])["input_ids"]
+        return sum(len(ids) > self.max_seq_length for ids in encoded)
+
+    def _encode_chunk(self, texts: list[str], instruction: str, batch_size: int, normalize: bool) -> np.ndarray:
+        with self._lock:
+            prompt = self._prompt_for(instruction)
+        if prompt is None:  # see _prompt_for: the instruction is pooled with the text
+            texts, prompt = [instruction + t for t in texts], ""
+        while True:
+            try:
+                with self._lock, torch.inference_mode():
+                    tensor = self.model.encode(
+                        texts,
+                        prompt=prompt,
+                        batch_size=min(batch_size, len(texts)),
+                        normalize_embeddings=normalize,
+                        convert_to_tensor=True,
+                        show_progress_bar=False,
+                    )
+                return tensor.float().cpu().numpy()
+            except torch.cuda.OutOfMemoryError:
+                if batch_size == 1:
+                    raise
+                batch_size = max(1, batch_size // 2)
+                torch.cuda.empty_cache()
+                log.warning("CUDA out of memory; retrying with batch_size=%d", batch_size)
+
+    def _prompt_for(self, instruction: str) -> str | None:
+        """The ``prompt`` for sentence-transformers, or None when the instruction must be pooled too.
+
+        InstructorEmbedding leaves nothing out of the pool when the instruction is a single token
+        (its length check is ``> 1`` including EOS); we match it by prepending such instructions to
+        the text instead of passing them as a prompt. Call with the lock held (uses the tokenizer).
+        """
+        if not instruction:
+            return ""
+        ids = self.model.preprocess([instruction])["input_ids"][0].tolist()
+        if ids and ids[-1] in self.model.tokenizer.all_special_ids:
+            ids = ids[:-1]
+        return instruction if len(ids) > 1 else None
+
+
+def _clean_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise InputError("encode() takes a list of texts; wrap a single text in a list: [text].")
+    cleaned = []
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InputError(f"Text {i + 1} is {type(text).__name__}, not a string.")
+        cleaned.append(text.strip())
+        if not cleaned[-1]:
+            raise InputError(f"Text {i + 1} is empty. Remove empty texts before encoding.")
+    return cleaned
+
+
+def _per_text_instructions(instruction: Instructions, n: int) -> list[str]:
+    """One instruction string per text; blank means "no instruction". Leading whitespace is dropped
+    (the reference strips the joined input), trailing whitespace is kept (it can change tokens)."""
+    if instruction is None or isinstance(instruction, str):
+        instruction = [instruction] * n
+    elif len(instruction) != n:
+        raise InputError(f"Got {len(instruction)} instructions for {n} texts; give one instruction or one per text.")
+    cleaned = []
+    for ins in instruction:
+        if ins is not None and not isinstance(ins, str):
+            raise InputError(f"Instructions must be strings, got {type(ins).__name__}.")
+        ins = (ins or "").lstrip()
+        cleaned.append(ins if ins.strip() else "")
+    return cleaned
+
+
+def load_encoder(
+    model: str = "auto",
+    device: str = "auto",
+    dtype: str = "auto",
+    *,
+    cache_size_mb: int = 256,
+    disk_cache: bool | str | Path | None = None,
+) -> Encoder:
+    """Load ``model`` ("auto", "bundled", hub id or folder) on ``device`` in ``dtype``.
+
+    ``disk_cache``: True stores vectors under the user's cache dir, a path stores them there.
+    Raises :class:`ModelLoadError` with an actionable message when the model cannot be loaded.
+    """
+    from sentence_transformers import SentenceTransformer
+
+    source = resolve_model(model)
+    device = pick_device(device)
+    torch_dtype = pick_dtype(dtype, device)
+    try:
+        st_model = SentenceTransformer(
+            source.location, device=device, trust_remote_code=False, local_files_only=source.offline
+        )
+    except Exception as err:
+        raise ModelLoadError(f"Could not load model '{source.name}': {err}") from err
+    st_model.set_pooling_include_prompt(False)  # INSTRUCTOR: the instruction is attended, not pooled
+    if torch_dtype != torch.float32:
+        st_model.to(torch_dtype)
+    st_model.eval()
+    folder = source.location if Path(source.location).is_dir() else cached_hub_snapshot(source.location)
+    identity = f"{source.name}|{folder_fingerprint(folder) if folder else 'hub'}|{str(torch_dtype)}"
+    disk_dir = default_cache_dir() if disk_cache is True else (disk_cache or None)
+    cache = EmbeddingCache(max_bytes=cache_size_mb * 2**20, disk_dir=disk_dir)
+    return Encoder(st_model, source, device, torch_dtype, cache, identity)
