@@ -1,0 +1,185 @@
+"""The explorer's analyses, one function per question a user asks; encoder + inputs in, data out.
+
+These are what the app's pages call (and what a notebook can call): they validate input, encode
+(through the encoder's cache, so repeating a question costs no model time) and run the analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .clustering import cluster, cluster_summary
+from .encoder import Encoder, Progress
+from .errors import InputError
+from .instructions import check_instructions
+from .metrics import instruction_effect, label_separation
+from .phrasings import PhrasingReport, phrasing_report
+from .projection import project, project_pair
+from .similarity import cosine_similarity_matrix, similarity_frame
+
+NO_INSTRUCTION = "(no instruction)"
+MAX_PLAYGROUND_TEXTS = 20
+
+
+def instruction_label(instruction: str) -> str:
+    """How an instruction is named in tables and legends; blank means no instruction."""
+    return instruction.strip() or NO_INSTRUCTION
+
+
+def one_text_many_instructions(encoder: Encoder, text: str, instructions: Sequence[str | None]) -> pd.DataFrame:
+    """Cosine similarity between the vectors of one ``text`` under each instruction (K x K)."""
+    text = (text or "").strip()
+    if not text:
+        raise InputError("Enter a text to embed.")
+    instructions = check_instructions(instructions)
+    if len(instructions) < 2:
+        raise InputError("Enter at least two instructions to compare (a blank one means 'no instruction').")
+    vectors = encoder.encode([text] * len(instructions), instruction=instructions)
+    labels = [instruction_label(i) for i in instructions]
+    return similarity_frame(cosine_similarity_matrix(vectors), labels)
+
+
+def texts_under_instructions(
+    encoder: Encoder, texts: Sequence[str], instructions: Sequence[str | None]
+) -> dict[str, pd.DataFrame]:
+    """Text-by-text cosine matrix under each instruction, keyed by instruction label."""
+    texts = [t.strip() for t in texts if t and t.strip()]
+    if len(texts) < 2:
+        raise InputError("Enter at least two texts, one per line, to see which become neighbours.")
+    if len(texts) > MAX_PLAYGROUND_TEXTS:
+        raise InputError(f"You entered {len(texts)} texts; the playground compares up to {MAX_PLAYGROUND_TEXTS}.")
+    instructions = check_instructions(instructions)
+    vectors = _encode_each(encoder, texts, instructions, progress=None)
+    return {
+        instruction_label(ins): similarity_frame(cosine_similarity_matrix(v), texts)
+        for ins, v in zip(instructions, vectors)
+    }
+
+
+def compare_phrasings(
+    encoder: Encoder,
+    texts: Sequence[str],
+    labels: Sequence[object] | None,
+    phrasings: Sequence[str | None],
+    include_no_instruction: bool = True,
+    progress: Progress | None = None,
+) -> PhrasingReport:
+    """Encode ``texts`` under each phrasing (and none) and report how the spaces agree and separate labels."""
+    phrasings = [p for p in check_instructions(phrasings) if p]
+    if not phrasings:
+        raise InputError("Enter at least one phrasing of the instruction.")
+    if include_no_instruction:
+        phrasings = ["", *phrasings]
+    texts = list(texts)
+    vectors = _encode_each(encoder, texts, phrasings, progress)
+    return phrasing_report({instruction_label(p): v for p, v in zip(phrasings, vectors)}, labels)
+
+
+@dataclass
+class ProjectionComparison:
+    """Two layouts of the same texts (B aligned to A) with their label separation metrics."""
+
+    coords_a: np.ndarray
+    coords_b: np.ndarray
+    metrics_a: dict[str, float | None]
+    metrics_b: dict[str, float | None]
+    effect: pd.DataFrame  # metric, without (A), with (B), delta
+
+
+def compare_projections(
+    encoder: Encoder,
+    texts: Sequence[str],
+    labels: Sequence[object] | None,
+    instruction_a: str | None,
+    instruction_b: str | None,
+    method: str = "umap",
+    random_state: int = 0,
+    progress: Progress | None = None,
+    **params: object,
+) -> ProjectionComparison:
+    """Project ``texts`` embedded under instruction A and under B side by side, B aligned to A."""
+    instruction_a, instruction_b = instruction_a or "", instruction_b or ""
+    if instruction_a.strip() == instruction_b.strip():
+        raise InputError("Instructions A and B are the same; change one of them to see its effect.")
+    emb_a, emb_b = _encode_each(encoder, list(texts), [instruction_a, instruction_b], progress)
+    coords_a, coords_b = project_pair(emb_a, emb_b, method=method, random_state=random_state, **params)
+    if labels is None:
+        return ProjectionComparison(coords_a, coords_b, {}, {}, pd.DataFrame())
+    effect = instruction_effect(emb_a, emb_b, labels)
+    return ProjectionComparison(coords_a, coords_b, label_separation(emb_a, labels), label_separation(emb_b, labels), effect)
+
+
+@dataclass
+class ClusteredTable:
+    """The user's table with ``cluster``, ``cluster_keywords``, ``x``, ``y`` added to every original column."""
+
+    frame: pd.DataFrame
+    summary: pd.DataFrame
+    embeddings: np.ndarray  # one row per row of ``frame``; NaN where the text was empty
+    n_clusters: int
+    silhouette: float | None
+    notes: list[str] = field(default_factory=list)
+
+
+def cluster_texts(
+    encoder: Encoder,
+    frame: pd.DataFrame,
+    texts: Sequence[str],
+    row_index: np.ndarray,
+    instruction: str | None = None,
+    method: str = "kmeans",
+    n_clusters: int | str = "auto",
+    projection: str = "umap",
+    random_state: int = 0,
+    progress: Progress | None = None,
+) -> ClusteredTable:
+    """Embed ``texts`` (rows ``row_index`` of ``frame``), cluster and project them, and return the table.
+
+    Rows whose text was empty keep all their columns, with an empty cluster and no coordinates; a user
+    column already named like an added one is kept as ``<name>_original``.
+    """
+    vectors = encoder.encode(list(texts), instruction=instruction or None, progress=progress)
+    result = cluster(vectors, method=method, n_clusters=n_clusters, random_state=random_state)
+    coords = project(vectors, method=projection, random_state=random_state)
+    summary = cluster_summary(list(texts), vectors, result.labels)
+    keywords = dict(zip(summary["cluster"], summary["keywords"]))
+
+    out = frame.copy()
+    for column in ("cluster", "cluster_keywords", "x", "y"):
+        if column in out.columns:
+            out = out.rename(columns={column: f"{column}_original"})
+    out["cluster"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    out["cluster_keywords"] = pd.Series([""] * len(out), dtype=object).to_numpy()
+    out["x"], out["y"] = np.nan, np.nan
+    positions = np.asarray(row_index)
+    out.iloc[positions, out.columns.get_loc("cluster")] = result.labels
+    out.iloc[positions, out.columns.get_loc("cluster_keywords")] = [keywords.get(c, "") for c in result.labels]
+    out.iloc[positions, out.columns.get_loc("x")] = coords[:, 0]
+    out.iloc[positions, out.columns.get_loc("y")] = coords[:, 1]
+
+    return ClusteredTable(out, summary, table_embeddings(vectors, positions, len(frame)), result.n_clusters,
+                          result.silhouette)
+
+
+def table_embeddings(vectors: np.ndarray, row_index: np.ndarray, n_rows: int) -> np.ndarray:
+    """Vectors of the kept rows placed at their table positions; NaN rows where the text was empty,
+    so row i of the embeddings file is row i of the user's table."""
+    embeddings = np.full((n_rows, vectors.shape[1]), np.nan, dtype=np.float32)
+    embeddings[np.asarray(row_index)] = vectors
+    return embeddings
+
+
+def _encode_each(
+    encoder: Encoder, texts: list[str], instructions: Sequence[str], progress: Progress | None
+) -> list[np.ndarray]:
+    """``texts`` under each instruction in one call (one progress bar over all of it), split back."""
+    n = len(texts)
+    if n == 0:
+        raise InputError("There are no texts to embed.")
+    vectors = encoder.encode(texts * len(instructions), instruction=[i for i in instructions for _ in texts],
+                             progress=progress)
+    return [vectors[k * n : (k + 1) * n] for k in range(len(instructions))]

@@ -1,0 +1,80 @@
+"""Instructions: the paper's template, a library of examples by task type, and input checks."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import InputError
+
+MAX_INSTRUCTIONS = 12
+LIBRARY_PATH = Path(__file__).resolve().parents[1] / "assets" / "instructions.json"
+
+
+def _clean(part: str) -> str:
+    return re.sub(r"\s+", " ", part or "").strip()
+
+
+def build_instruction(domain: str = "", text_type: str = "", objective: str = "") -> str:
+    """"Represent the [domain] [text type] for [task objective]: " with empty parts left out cleanly.
+
+    >>> build_instruction("Amazon", "review", "classifying sentiment")
+    'Represent the Amazon review for classifying sentiment: '
+    """
+    domain, text_type = _clean(domain), _clean(text_type) or "text"
+    objective = re.sub(r"^for\s+", "", _clean(objective), flags=re.IGNORECASE).rstrip(" .:;")
+    subject = f"{domain} {text_type}" if domain else text_type
+    return f"Represent the {subject} for {objective}: " if objective else f"Represent the {subject}: "
+
+
+def check_instructions(instructions: Sequence[str | None], max_count: int = MAX_INSTRUCTIONS) -> list[str]:
+    """Instructions as typed, blank ones as "" (no instruction); raises InputError on too many or repeats."""
+    cleaned = ["" if ins is None or not str(ins).strip() else str(ins) for ins in instructions]
+    if not cleaned:
+        raise InputError("Enter at least one instruction (a blank one means 'no instruction').")
+    if len(cleaned) > max_count:
+        raise InputError(f"You entered {len(cleaned)} instructions; the limit is {max_count}. Remove some rows.")
+    seen: set[str] = set()
+    for ins in cleaned:
+        key = ins.strip()
+        if key in seen:
+            raise InputError(f"The instruction “{key or '(no instruction)'}” appears twice; each row should differ.")
+        seen.add(key)
+    return cleaned
+
+
+@dataclass(frozen=True)
+class InstructionPreset:
+    name: str
+    instruction: str
+    task_type: str
+
+
+@lru_cache(maxsize=4)
+def load_instruction_library(path: str | Path = LIBRARY_PATH) -> dict:
+    """The example-instruction library (``assets/instructions.json``)."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def instruction_presets(task_type: str | None = None) -> list[InstructionPreset]:
+    """Example instructions, optionally of one task type; retrieval pairs give a query and a document preset."""
+    presets = []
+    for kind, entries in load_instruction_library()["task_types"].items():
+        if task_type not in (None, kind):
+            continue
+        for entry in entries:
+            if "instruction" in entry:
+                presets.append(InstructionPreset(entry["name"], entry["instruction"], kind))
+            else:
+                presets.append(InstructionPreset(f"{entry['name']} (query)", entry["query"], kind))
+                presets.append(InstructionPreset(f"{entry['name']} (document)", entry["document"], kind))
+    return presets
+
+
+def phrasing_sets() -> dict[str, list[str]]:
+    """Named groups of paraphrases of one instruction, for the robustness analysis."""
+    return {entry["name"]: list(entry["phrasings"]) for entry in load_instruction_library()["phrasing_sets"]}

@@ -1,0 +1,141 @@
+"""Plotly figures for the explorer. Pure functions: data in, ``go.Figure`` out (usable in notebooks too).
+
+Every user-supplied string shown in a figure is HTML-escaped: plotly renders a subset of HTML in
+hover labels and titles, and a text like ``<img src=x onerror=...>`` must show as text.
+"""
+
+from __future__ import annotations
+
+import html
+import textwrap
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+# Above this many points scatters use WebGL (Scattergl) so panning stays smooth up to the row cap.
+WEBGL_MIN_POINTS = 1500
+_PALETTE = (
+    "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6",
+    "#BAB0AC", "#1F77B4", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22",
+)
+_NOISE_COLOR = "#C8C8C8"
+
+
+def escape(text: object, width: int | None = None) -> str:
+    """``text`` made safe for plotly labels; wrapped at ``width`` characters with ``<br>``."""
+    raw = str(text)
+    lines = textwrap.wrap(raw, width) if width else [raw]
+    return "<br>".join(html.escape(line) for line in lines[:8]) + ("…" if width and len(lines) > 8 else "")
+
+
+def similarity_heatmap(matrix: pd.DataFrame, title: str = "", zmin: float = -1.0, zmax: float = 1.0) -> go.Figure:
+    """Heatmap of a labelled similarity matrix, values printed in the cells."""
+    rows = [escape(label, 40) for label in matrix.index]
+    cols = [escape(label, 40) for label in matrix.columns]
+    values = matrix.to_numpy(dtype=float)
+    figure = go.Figure(
+        go.Heatmap(
+            z=values, x=cols, y=rows, zmin=zmin, zmax=zmax, colorscale="RdBu_r",
+            text=np.vectorize(lambda v: f"{v:.3f}")(values), texttemplate="%{text}",
+            hovertemplate="%{y}<br>vs %{x}<br>cosine %{z:.4f}<extra></extra>", colorbar={"title": "cosine"},
+        )
+    )
+    size = max(320, 70 * len(rows) + 160)
+    figure.update_layout(title=escape(title), height=size, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                         yaxis={"autorange": "reversed"}, xaxis={"side": "bottom"})
+    return figure
+
+
+def similarity_heatmaps(matrices: dict[str, pd.DataFrame], columns: int = 3) -> go.Figure:
+    """Several labelled similarity matrices side by side (one panel per title), on one colour scale."""
+    from plotly.subplots import make_subplots
+
+    titles = list(matrices)
+    rows = -(-len(titles) // columns)
+    cols = min(columns, len(titles))
+    figure = make_subplots(rows=rows, cols=cols, subplot_titles=[escape(t, 45) for t in titles],
+                           horizontal_spacing=0.08, vertical_spacing=0.12)
+    for k, (title, matrix) in enumerate(matrices.items()):
+        labels = [escape(label, 25) for label in matrix.index]
+        values = matrix.to_numpy(dtype=float)
+        figure.add_trace(
+            go.Heatmap(z=values, x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu_r", showscale=k == 0,
+                       text=np.vectorize(lambda v: f"{v:.2f}")(values), texttemplate="%{text}",
+                       hovertemplate="%{y}<br>vs %{x}<br>cosine %{z:.4f}<extra></extra>", name=escape(title)),
+            row=k // cols + 1, col=k % cols + 1,
+        )
+    figure.update_yaxes(autorange="reversed", showticklabels=True)
+    figure.update_xaxes(showticklabels=False)
+    figure.update_layout(height=max(380, 360 * rows), margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return figure
+
+
+def scatter(
+    coords: np.ndarray,
+    hover_texts: Sequence[str],
+    color_by: Sequence[object] | None = None,
+    title: str = "",
+    color_title: str = "",
+) -> go.Figure:
+    """2-D scatter, one trace per colour value (so the legend toggles groups), text shown on hover."""
+    coords = np.asarray(coords)
+    groups = pd.Series(["all"] * len(coords) if color_by is None else [_label(v) for v in color_by])
+    trace_type = go.Scattergl if len(coords) >= WEBGL_MIN_POINTS else go.Scatter
+    hover = [escape(t, 60) for t in hover_texts]
+    figure = go.Figure()
+    order = sorted(groups.unique(), key=lambda g: (g in {"noise", "(missing)"}, _natural(g)))
+    for i, group in enumerate(order):
+        idx = np.flatnonzero(groups.to_numpy() == group)
+        color = _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)]
+        figure.add_trace(
+            trace_type(
+                x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape(group),
+                marker={"size": 7 if len(coords) < 2000 else 4, "color": color, "opacity": 0.85},
+                text=[hover[j] for j in idx], customdata=idx,
+                hovertemplate=f"<b>{escape(group)}</b><br>%{{text}}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        title=escape(title), height=520, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"title": {"text": escape(color_title)}, "itemsizing": "constant"},
+        xaxis={"showticklabels": False, "title": ""}, yaxis={"showticklabels": False, "title": ""},
+        showlegend=color_by is not None,
+    )
+    return figure
+
+
+def metric_bars(frame: pd.DataFrame, category: str, metrics: Sequence[str], title: str = "",
+                highlight: str | None = None) -> go.Figure:
+    """Grouped bars: one group per row of ``frame[category]``, one bar per metric; ``highlight`` in bold."""
+    labels = [escape(v, 30) for v in frame[category]]
+    if highlight is not None:
+        labels = [f"<b>★ {lab}</b>" if v == highlight else lab for lab, v in zip(labels, frame[category])]
+    figure = go.Figure(
+        [go.Bar(name=m.replace("_", " "), x=labels, y=frame[m], text=frame[m].map(_fmt), textposition="outside")
+         for m in metrics]
+    )
+    figure.update_layout(barmode="group", title=escape(title), height=420, yaxis={"range": [min(0, frame[list(metrics)].min().min() - 0.05), 1.08]},
+                         margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return figure
+
+
+def _fmt(value: object) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.3f}"
+
+
+def _label(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "(missing)"
+    if isinstance(value, (int, np.integer)) and value == -1:
+        return "noise"
+    return str(value)
+
+
+def _natural(label: str) -> tuple[int, float | str]:
+    """Sort numbers numerically ("2" before "10"), then text."""
+    try:
+        return (0, float(label))
+    except ValueError:
+        return (1, label)
