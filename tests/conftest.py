@@ -33,3 +33,24 @@ def bundled_encoder():
     from instructor_core import load_encoder
 
     return load_encoder("bundled", device="cpu")
+
+
+@pytest.fixture(scope="session")
+def app_server():
+    """The real app (bundled model, CPU) served on loopback: (url, context)."""
+    from app import build_app
+    from instructor_core.pool import EncoderPool
+    from pages.common import AppContext
+
+    ctx = AppContext(EncoderPool("bundled", device="cpu"), max_rows=2000)
+    demo = build_app(ctx)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    yield url, ctx
+    demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(app_server):
+    from gradio_client import Client
+
+    return Client(app_server[0], verbose=False)

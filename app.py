@@ -1,0 +1,123 @@
+"""Instructor Explorer — the Gradio app. ``python app.py --help`` lists the options.
+
+Every option has an environment-variable twin (``INSTRUCTOR_EXPLORER_<OPTION>``) for containers and
+hosted demos; command-line flags win over the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Sequence
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from instructor_core.data import DEFAULT_MAX_ROWS  # noqa: E402
+from instructor_core.models import INSTRUCTOR_HUB_IDS  # noqa: E402
+from instructor_core.pool import EncoderPool  # noqa: E402
+from pages import cluster, phrasings, playground, projection  # noqa: E402
+from pages.common import AppContext, model_banner, status  # noqa: E402
+
+ENV_PREFIX = "INSTRUCTOR_EXPLORER_"
+HOSTED_MODELS = ("auto", "bundled", *INSTRUCTOR_HUB_IDS)
+CSS = """
+#model-banner {font-size: 0.95em}
+footer {display: none !important}
+"""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name.upper().replace("-", "_"), default)
+
+
+def _env_flag(name: str) -> bool:
+    return (_env(name) or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--model", default=_env("model", "auto"),
+                        help="'auto', 'bundled', a Hugging Face id such as hkunlp/instructor-large, or a folder")
+    parser.add_argument("--device", default=_env("device", "auto"), help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--dtype", default=_env("dtype", "auto"), help="auto, fp32, fp16 or bf16 (CUDA)")
+    parser.add_argument("--host", default=_env("host", "127.0.0.1"), help="interface to listen on")
+    parser.add_argument("--port", type=int, default=int(_env("port", "7860")))
+    parser.add_argument("--share", action="store_true", default=_env_flag("share"), help="public Gradio link")
+    parser.add_argument("--max-rows", type=int, default=int(_env("max_rows", str(DEFAULT_MAX_ROWS))),
+                        help="largest table a user may upload or embed")
+    parser.add_argument("--hosted", action="store_true", default=_env_flag("hosted"),
+                        help="public-demo mode: model allow-list, capped uploads, limited queue and run time")
+    parser.add_argument("--allow-model", action="append",
+                        default=[m for m in (_env("allow_models") or "").split(",") if m.strip()],
+                        help="extra model a hosted visitor may pick (repeatable; env: comma-separated)")
+    parser.add_argument("--max-upload-mb", type=int, default=int(_env("max_upload_mb", "20")))
+    parser.add_argument("--concurrency", type=int, default=int(_env("concurrency", "4")),
+                        help="requests of one kind served at once")
+    parser.add_argument("--time-limit", type=int, default=int(_env("time_limit", "300")),
+                        help="seconds a hosted request may run")
+    parser.add_argument("--disk-cache", action="store_true", default=_env_flag("disk_cache"),
+                        help="also keep embeddings on disk across restarts")
+    return parser.parse_args(argv)
+
+
+def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
+    """The four pages under one header that names the active model."""
+    with gr.Blocks(title="Instructor Explorer", delete_cache=(1800, 3600)) as demo:
+        gr.Markdown("# Instructor Explorer\nSee how an instruction reshapes a text's embedding "
+                    "([INSTRUCTOR](https://arxiv.org/abs/2212.09741): *Represent the [domain] [text type] for "
+                    "[task objective]:*).")
+        default_encoder = ctx.pool.get()
+        with gr.Row():
+            choices = ctx.pool.choices() if ctx.hosted else list(dict.fromkeys([ctx.pool.default, *HOSTED_MODELS]))
+            model = gr.Dropdown(choices, value=ctx.pool.default, label="Model", scale=1,
+                                allow_custom_value=not ctx.hosted, elem_id="model-picker",
+                                info=None if ctx.hosted else "a Hugging Face id or a local folder also works")
+            banner = gr.Markdown(model_banner(default_encoder), elem_id="model-banner")
+        last_good = gr.State(ctx.pool.default)
+        model_message = gr.Markdown(elem_id="model-status")
+
+        def switch_model(name, previous):
+            """Load ``name``; on failure put the picker back and keep serving the previous model."""
+            try:
+                encoder = ctx.pool.get(name)
+            except Exception as err:  # noqa: BLE001 - load_encoder wraps every failure in ModelLoadError
+                return previous, gr.update(), previous, status(
+                    f"{err} Still using `{previous}`.", "error")
+            return gr.update(), model_banner(encoder), name, status(f"Loaded `{encoder.name}`.")
+
+        model.input(switch_model, [model, last_good], [model, banner, last_good, model_message],
+                    api_name="load_model")
+
+        with gr.Tabs():
+            with gr.Tab("Instruction playground", id="playground"):
+                playground.build(ctx, model)
+            with gr.Tab("Phrasings", id="phrasings"):
+                phrasings.build(ctx, model)
+            with gr.Tab("Projection", id="projection"):
+                projection.build(ctx, model)
+            with gr.Tab("Cluster a CSV", id="cluster"):
+                cluster.build(ctx, model)
+    demo.queue(default_concurrency_limit=concurrency, max_size=64 if ctx.hosted else None)
+    return demo
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    allowed = [*HOSTED_MODELS, args.model, *args.allow_model] if args.hosted else None
+    pool = EncoderPool(args.model, args.device, args.dtype, allowed=allowed, disk_cache=True if args.disk_cache else None)
+    ctx = AppContext(pool, max_rows=args.max_rows, hosted=args.hosted,
+                     time_limit=args.time_limit if args.hosted else None)
+    demo = build_app(ctx, concurrency=args.concurrency)
+    demo.launch(
+        server_name=args.host, server_port=args.port, share=args.share, css=CSS,
+        max_file_size=f"{args.max_upload_mb}mb", footer_links=["api"],
+    )
+
+
+if __name__ == "__main__":
+    main()

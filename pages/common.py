@@ -1,0 +1,210 @@
+"""What every page shares: the app context, error-to-message wiring, progress, dataset pickers."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from instructor_core import InputError, ModelLoadError
+from instructor_core.data import (
+    DEFAULT_MAX_ROWS,
+    guess_label_column,
+    guess_text_column,
+    prepare_labels,
+    prepare_texts,
+    read_table,
+)
+from instructor_core.encoder import Encoder, Progress
+from instructor_core.export import spreadsheet_safe
+from instructor_core.pool import EncoderPool
+from instructor_core.samples import BUILTIN_DATASETS, load_builtin_dataset
+
+log = logging.getLogger(__name__)
+
+UPLOAD = "Upload a CSV…"
+NONE = "(none)"
+OUTPUT_MAX_AGE_S = 3600  # downloads are kept this long; Gradio serves its own copy meanwhile
+
+
+@dataclass
+class AppContext:
+    """Settings and shared objects every page needs."""
+
+    pool: EncoderPool
+    max_rows: int = DEFAULT_MAX_ROWS
+    hosted: bool = False
+    time_limit: int | None = None  # seconds a main action may run (hosted mode)
+    output_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="instructor-explorer-")))
+
+
+def status(message: str = "", kind: str = "info") -> str:
+    """Markdown for a page's status line; ``kind`` is info, warning or error."""
+    icon = {"info": "ℹ️", "warning": "⚠️", "error": "⛔"}[kind]
+    return f"{icon} {message}" if message else ""
+
+
+def guarded(n_outputs: int) -> Callable:
+    """Wrap a handler whose last output is a status Markdown: user errors become a message there,
+    unexpected ones a short apology (logged with the traceback); other outputs keep their values."""
+
+    def decorate(handler: Callable) -> Callable:
+        @functools.wraps(handler)
+        def wrapper(*args, **kwargs):
+            try:
+                return handler(*args, **kwargs)
+            except (InputError, ModelLoadError) as err:
+                message = status(str(err), "error")
+            except Exception as err:  # noqa: BLE001 - a page must never show a traceback
+                log.exception("handler %s failed", handler.__name__)
+                message = status(f"Something went wrong ({type(err).__name__}: {err}). Your inputs are unchanged.",
+                                 "error")
+            return (*[gr.update() for _ in range(n_outputs - 1)], message)
+
+        return wrapper
+
+    return decorate
+
+
+def progress_callback(progress: gr.Progress, what: str = "Embedding") -> Progress:
+    """Adapt ``gr.Progress`` to the core's ``progress(done, total)`` callback."""
+
+    def report(done: int, total: int) -> None:
+        progress((done, total), desc=f"{what} {done:,}/{total:,} texts", unit="texts")
+
+    return report
+
+
+def model_banner(encoder: Encoder) -> str:
+    """Markdown naming the active model and, for models not trained with instructions, saying so."""
+    text = f"**Model:** `{encoder.name}` · {encoder.dim}-d · {encoder.device}"
+    if encoder.instruction_tuned:
+        return text + " · instruction-tuned ✅"
+    return text + (
+        " · **not instruction-tuned**: it was never trained with instructions, so instruction effects "
+        "will be weak. For the real thing run `python app.py --model hkunlp/instructor-large`."
+    )
+
+
+# ----- datasets: a built-in sample or an uploaded CSV -----------------------------------------------
+
+
+def dataset_choices() -> list[str]:
+    return [*BUILTIN_DATASETS, UPLOAD]
+
+
+def load_frame(choice: str, upload: str | None, max_rows: int) -> tuple[pd.DataFrame, list[str]]:
+    """The chosen table and notes about reading it (encoding, skipped rows)."""
+    if choice == UPLOAD:
+        if not upload:
+            raise InputError("Upload a CSV or TSV file first (or pick a built-in dataset).")
+        table = read_table(upload, max_rows=max_rows)
+        return table.frame, table.notes
+    if choice not in BUILTIN_DATASETS:
+        raise InputError(f"Unknown dataset '{choice}'.")
+    return load_builtin_dataset(choice), []
+
+
+def column_updates(choice: str, upload: str | None, max_rows: int, with_label: bool = True):
+    """Dropdown updates for the text and label (colour) columns after the dataset changes, plus a status."""
+    frame, notes = load_frame(choice, upload, max_rows)
+    columns = list(frame.columns)
+    text_column = BUILTIN_DATASETS[choice]["text_column"] if choice in BUILTIN_DATASETS else guess_text_column(frame)
+    label_column = (BUILTIN_DATASETS[choice]["label_columns"][0] if choice in BUILTIN_DATASETS
+                    else guess_label_column(frame, exclude=[text_column] if text_column else []))
+    message = f"{len(frame):,} rows, {len(columns)} columns." + "".join(f" {n}" for n in notes)
+    updates = [gr.update(choices=columns, value=text_column or columns[0])]
+    if with_label:
+        updates.append(gr.update(choices=[NONE, *columns], value=label_column or NONE))
+    return (*updates, status(message))
+
+
+@dataclass
+class Dataset:
+    """Texts (empty ones dropped) and optional labels read from a table, ready for the core."""
+
+    frame: pd.DataFrame
+    texts: list[str]
+    row_index: object
+    labels: object | None
+    notes: list[str]
+
+
+def load_dataset(choice: str, upload: str | None, text_column: str, label_column: str | None,
+                 max_rows: int) -> Dataset:
+    frame, notes = load_frame(choice, upload, max_rows)
+    prepared = prepare_texts(frame, text_column)
+    notes = [*notes, *prepared.notes]
+    labels = None
+    if label_column and label_column != NONE:
+        if label_column not in frame.columns:
+            raise InputError(f"Column '{label_column}' is not in the table. Columns: {', '.join(frame.columns)}.")
+        labels, label_notes = prepare_labels(frame[label_column].iloc[prepared.row_index])
+        notes += label_notes
+    return Dataset(frame, prepared.texts, prepared.row_index, labels, notes)
+
+
+def output_path(ctx: AppContext, name: str) -> Path:
+    """A path for a download in a fresh per-request folder; folders older than an hour are removed."""
+    cutoff = time.time() - OUTPUT_MAX_AGE_S
+    for old in ctx.output_dir.iterdir():
+        if old.is_dir() and old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=ctx.output_dir)) / name
+
+
+def write_csv(frame: pd.DataFrame, ctx: AppContext, name: str) -> str:
+    """Write ``frame`` for download, spreadsheet formulas neutralised."""
+    path = output_path(ctx, name)
+    spreadsheet_safe(frame).to_csv(path, index=False)
+    return str(path)
+
+
+@dataclass
+class DatasetInputs:
+    """The widgets that pick a table and its columns."""
+
+    choice: gr.Dropdown
+    upload: gr.File
+    text_column: gr.Dropdown
+    label_column: gr.Dropdown | None
+    message: gr.Markdown
+
+
+def dataset_inputs(ctx: AppContext, prefix: str, label_title: str = "Label column",
+                   with_label: bool = True, default: str | None = None) -> DatasetInputs:
+    """A dataset dropdown (built-in sets or an upload), the upload box and column pickers, wired up."""
+    default = default or next(iter(BUILTIN_DATASETS))
+    spec = BUILTIN_DATASETS[default]
+    columns = list(load_builtin_dataset(default).columns)
+    with gr.Row():
+        choice = gr.Dropdown(dataset_choices(), value=default, label="Dataset", scale=2, elem_id=f"{prefix}-dataset")
+        upload = gr.File(label=f"CSV / TSV (up to {ctx.max_rows:,} rows)", file_types=[".csv", ".tsv", ".txt"],
+                         scale=2, elem_id=f"{prefix}-upload")
+        # Custom values: API callers name columns of other tables; the handlers check they exist.
+        text_column = gr.Dropdown(columns, value=spec["text_column"], label="Text column", scale=1,
+                                  allow_custom_value=True, elem_id=f"{prefix}-text-column")
+        label_column = (gr.Dropdown([NONE, *columns], value=spec["label_columns"][0], label=label_title, scale=1,
+                                    allow_custom_value=True, elem_id=f"{prefix}-label-column") if with_label else None)
+    message = gr.Markdown(elem_id=f"{prefix}-data-status")
+    outputs = [text_column, *([label_column] if with_label else []), message]
+
+    @guarded(len(outputs))
+    def refresh(choice_value, upload_value):
+        return column_updates(choice_value, upload_value, ctx.max_rows, with_label)
+
+    @guarded(len(outputs) + 1)
+    def on_upload(upload_value):
+        return gr.update(value=UPLOAD), *column_updates(UPLOAD, upload_value, ctx.max_rows, with_label)
+
+    upload.upload(on_upload, upload, [choice, *outputs], api_visibility="private")
+    choice.input(refresh, [choice, upload], outputs, api_visibility="private")
+    return DatasetInputs(choice, upload, text_column, label_column, message)

@@ -1,0 +1,61 @@
+"""Page 2 — K phrasings of one instruction on a labeled dataset: do they agree, and which separates best?"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from instructor_core import explore, plots
+from instructor_core.instructions import phrasing_sets
+
+from .common import AppContext, dataset_inputs, guarded, load_dataset, progress_callback, status
+
+
+def build(ctx: AppContext, model: gr.Dropdown) -> None:
+    sets = phrasing_sets()
+    first = next(iter(sets))
+    gr.Markdown(
+        "The INSTRUCTOR paper found its models robust to how an instruction is worded. Check that on your data: "
+        "enter several phrasings of one instruction (one per line). For each phrasing you get the label "
+        "separation (kNN accuracy, silhouette); the agreement matrices show how similar the spaces are."
+    )
+    data = dataset_inputs(ctx, "phrasings")
+    with gr.Row():
+        phrasing_set = gr.Dropdown(list(sets), value=first, label="Example phrasing set", scale=1)
+        phrasings = gr.Textbox(label="Phrasings, one per line", value="\n".join(sets[first]), lines=5, scale=3,
+                               elem_id="phrasings-text")
+    include_none = gr.Checkbox(value=True, label="Also measure with no instruction")
+    run = gr.Button("Compare phrasings", variant="primary", elem_id="phrasings-run")
+    message = gr.Markdown(elem_id="phrasings-status")
+    best = gr.Markdown(elem_id="phrasings-best")
+    bars = gr.Plot(label="Label separation per phrasing", elem_id="phrasings-bars")
+    with gr.Row():
+        vector_agreement = gr.Plot(label="Vector agreement (mean cosine of each text across phrasings)")
+        rank_agreement = gr.Plot(label="Neighbourhood agreement (Spearman of similarity matrices)")
+    table = gr.Dataframe(label="Metrics per phrasing", interactive=False, elem_id="phrasings-table")
+
+    @guarded(6)
+    def compare(model_name, choice, upload, text_column, label_column, phrasings_text, with_none,
+                progress=gr.Progress()):
+        dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)
+        report = explore.compare_phrasings(
+            ctx.pool.get(model_name), dataset.texts, dataset.labels, phrasings_text.splitlines(),
+            include_no_instruction=bool(with_none), progress=progress_callback(progress),
+        )
+        headline = (f"**Best phrasing:** {report.best}" if report.best
+                    else "Pick a label column to rank the phrasings.")
+        return (
+            headline,
+            plots.metric_bars(report.metrics, "phrasing", ["knn_accuracy", "silhouette"], highlight=report.best),
+            plots.similarity_heatmap(report.vector_agreement, "Vector agreement", zmin=0),
+            plots.similarity_heatmap(report.rank_agreement, "Neighbourhood agreement", zmin=0),
+            report.metrics.round(4),
+            status(f"{len(dataset.texts):,} texts × {len(report.metrics)} phrasings. {' '.join(dataset.notes)}".strip()),
+        )
+
+    phrasing_set.change(lambda name: "\n".join(sets.get(name, [])), phrasing_set, phrasings, api_visibility="private")
+    run.click(
+        compare,
+        [model, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
+        [best, bars, vector_agreement, rank_agreement, table, message],
+        api_name="compare_phrasings", time_limit=ctx.time_limit,
+    )

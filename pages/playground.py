@@ -1,0 +1,103 @@
+"""Page 1 — one text (or a few) under several instructions: how far apart do the vectors move?"""
+
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from instructor_core import explore, plots
+from instructor_core.instructions import MAX_INSTRUCTIONS, build_instruction, instruction_presets
+
+from .common import AppContext, guarded, status, write_csv
+
+EXAMPLE_TEXT = "The battery died after two days, but the seller refunded me within an hour."
+EXAMPLE_INSTRUCTIONS = [
+    "Represent the product review for classifying its sentiment: ",
+    "Represent the product review for classifying its product category: ",
+    "Represent the customer support message for retrieving the answer: ",
+    "",
+]
+EXAMPLE_TEXTS = "\n".join([
+    "The battery died after two days.",
+    "My new headphones sound amazing.",
+    "The blender broke the first time I used it.",
+    "This saucepan heats evenly and cleans up in seconds.",
+])
+
+
+def _instruction_list(table) -> list[str]:
+    """Instructions from the editable table (a DataFrame, or rows of lists via the API)."""
+    rows = table.values.tolist() if isinstance(table, pd.DataFrame) else (table or [])
+    return ["" if not row or row[0] is None else str(row[0]) for row in rows]
+
+
+def build(ctx: AppContext, model: gr.Dropdown) -> None:
+    presets = {f"{p.task_type}: {p.name}": p.instruction for p in instruction_presets()}
+
+    gr.Markdown(
+        "Enter a text and several instructions. Each instruction gives the text a different vector; "
+        "the heatmap shows the cosine similarity between them. A blank row means **no instruction**."
+    )
+    text = gr.Textbox(label="Text", value=EXAMPLE_TEXT, lines=2, elem_id="playground-text")
+    instructions = gr.Dataframe(
+        value=[[i] for i in EXAMPLE_INSTRUCTIONS], headers=["instruction"], column_count=1, type="array",
+        interactive=True, label=f"Instructions (2 to {MAX_INSTRUCTIONS})",
+        elem_id="playground-instructions",
+    )
+    with gr.Row():
+        preset = gr.Dropdown(list(presets), label="Add an example instruction", scale=3)
+        add_preset = gr.Button("Add", scale=1)
+    with gr.Accordion("Build an instruction from the paper's template", open=False):
+        with gr.Row():
+            domain = gr.Textbox(label="Domain", placeholder="e.g. Amazon, medical, Wikipedia")
+            text_type = gr.Textbox(label="Text type", placeholder="e.g. review, question, sentence")
+            objective = gr.Textbox(label="Task objective", placeholder="e.g. classifying sentiment")
+        built = gr.Textbox(label="Instruction", interactive=False)
+        add_built = gr.Button("Add this instruction")
+    run = gr.Button("Compare instructions", variant="primary", elem_id="playground-run")
+    message = gr.Markdown(elem_id="playground-status")
+    heatmap = gr.Plot(label="Cosine similarity between the text's vectors", elem_id="playground-heatmap")
+    download = gr.File(label="Matrix as CSV", elem_id="playground-download")
+
+    gr.Markdown("### Several texts: who becomes neighbours under which instruction?")
+    texts = gr.Textbox(label="Texts, one per line", value=EXAMPLE_TEXTS, lines=5, elem_id="neighbours-texts")
+    run_texts = gr.Button("Compare texts under each instruction", variant="primary", elem_id="neighbours-run")
+    texts_message = gr.Markdown(elem_id="neighbours-status")
+    matrices = gr.Plot(label="Text-by-text cosine similarity per instruction", elem_id="neighbours-heatmaps")
+    texts_download = gr.File(label="Matrices as CSV (long format)")
+
+    @guarded(3)
+    def compare(model_name, text_value, table):
+        encoder = ctx.pool.get(model_name)
+        matrix = explore.one_text_many_instructions(encoder, text_value, _instruction_list(table))
+        path = write_csv(matrix.reset_index(names="instruction"), ctx, "instruction_similarity.csv")
+        return plots.similarity_heatmap(matrix, f"“{text_value.strip()[:80]}” under {len(matrix)} instructions"), path, ""
+
+    @guarded(3)
+    def compare_texts(model_name, texts_value, table):
+        encoder = ctx.pool.get(model_name)
+        by_instruction = explore.texts_under_instructions(encoder, texts_value.splitlines(), _instruction_list(table))
+        long = pd.concat(
+            [m.rename_axis("text_a").reset_index().melt("text_a", var_name="text_b", value_name="cosine")
+             .assign(instruction=name) for name, m in by_instruction.items()]
+        )[["instruction", "text_a", "text_b", "cosine"]]
+        return plots.similarity_heatmaps(by_instruction), write_csv(long, ctx, "text_similarity.csv"), ""
+
+    @guarded(2)
+    def add_row(table, instruction):
+        rows = _instruction_list(table)
+        if not instruction:
+            return gr.update(), status("Pick or build an instruction first.", "warning")
+        if len(rows) >= MAX_INSTRUCTIONS:
+            return gr.update(), status(f"The table already holds {MAX_INSTRUCTIONS} instructions, the limit.", "warning")
+        return [[r] for r in [*rows, instruction]], ""
+
+    run.click(compare, [model, text, instructions], [heatmap, download, message], api_name="instruction_similarity", time_limit=ctx.time_limit)
+    text.submit(compare, [model, text, instructions], [heatmap, download, message], api_visibility="private")
+    run_texts.click(compare_texts, [model, texts, instructions], [matrices, texts_download, texts_message],
+                    api_name="text_neighbours", time_limit=ctx.time_limit)
+    add_preset.click(lambda t, p: add_row(t, presets.get(p, "")), [instructions, preset], [instructions, message],
+                     api_visibility="private")
+    for part in (domain, text_type, objective):
+        part.change(build_instruction, [domain, text_type, objective], built, api_visibility="private")
+    add_built.click(add_row, [instructions, built], [instructions, message], api_visibility="private")

@@ -1,0 +1,151 @@
+"""Each page's main action through its named API endpoint, as gradio_client (and the UI) call it."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from gradio_client import handle_file
+
+REVIEWS = "Product reviews (sentiment × category)"
+QUESTIONS = "Questions (topic × answer type)"
+SENTIMENT = "Represent the product review for classifying its sentiment: "
+TOPIC = "Represent the question for classifying its topic: "
+
+
+def _table(rows: list[str]) -> dict:
+    return {"headers": ["instruction"], "data": [[r] for r in rows]}
+
+
+def _traces(plot: dict) -> list[dict]:
+    assert plot["type"] == "plotly"
+    return json.loads(plot["plot"])["data"]
+
+
+def _array(value) -> np.ndarray:
+    """Plotly 6 sends numpy data as typed arrays ({dtype, bdata, shape}); plain lists otherwise."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
+    return np.asarray(value)
+
+
+def _points(plot: dict) -> int:
+    return sum(len(_array(t["x"])) for t in _traces(plot))
+
+
+def test_playground_heatmap_matches_the_core(client, app_server):
+    from instructor_core import explore
+
+    instructions = [SENTIMENT, TOPIC, ""]
+    plot, csv_path, message = client.predict("bundled", "The battery died after two days.", _table(instructions),
+                                             api_name="/instruction_similarity")
+    z = _array(_traces(plot)[0]["z"])
+    expected = explore.one_text_many_instructions(app_server[1].pool.get("bundled"),
+                                                  "The battery died after two days.", instructions)
+    assert z.shape == (3, 3) and message == ""
+    np.testing.assert_allclose(z, expected.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(np.diag(z), 1.0, atol=1e-5)
+    downloaded = pd.read_csv(csv_path)
+    assert list(downloaded["instruction"]) == [SENTIMENT.strip(), TOPIC.strip(), "(no instruction)"]
+
+
+def test_text_neighbours_one_panel_per_instruction(client):
+    texts = "The battery died.\nGreat headphones.\nThe blender broke."
+    plot, csv_path, message = client.predict("bundled", texts, _table([SENTIMENT, ""]), api_name="/text_neighbours")
+    heatmaps = _traces(plot)
+    assert len(heatmaps) == 2 and all(_array(h["z"]).shape == (3, 3) for h in heatmaps)
+    assert len(pd.read_csv(csv_path)) == 2 * 9
+
+
+@pytest.mark.parametrize(
+    ("text", "instructions", "expected"),
+    [
+        ("", [SENTIMENT, ""], "Enter a text"),
+        ("ok", [f"Represent the text for task {i}: " for i in range(13)], "limit is 12"),
+        ("ok", [SENTIMENT, SENTIMENT], "appears twice"),
+        ("ok", [SENTIMENT], "at least two instructions"),
+    ],
+)
+def test_playground_bad_input_is_a_message(client, text, instructions, expected):
+    *_, message = client.predict("bundled", text, _table(instructions), api_name="/instruction_similarity")
+    assert message.startswith("⛔") and expected in message
+
+
+def test_phrasings_report(client):
+    phrasings = "Represent the question for classifying its topic: \nRepresent the question for clustering by topic: "
+    best, bars, vector_plot, rank_plot, table, message = client.predict(
+        "bundled", QUESTIONS, None, "text", "topic", phrasings, True, api_name="/compare_phrasings")
+    frame = pd.DataFrame(table["data"], columns=table["headers"])
+    assert list(frame["phrasing"])[0] == "(no instruction)" and len(frame) == 3
+    assert frame["knn_accuracy"].between(0, 1).all()
+    assert best.startswith("**Best phrasing:**") and frame.loc[frame.knn_accuracy.idxmax(), "phrasing"] in best
+    assert _array(_traces(vector_plot)[0]["z"]).shape == (3, 3)
+    assert "240 texts" in message
+
+
+def test_projection_side_by_side(client):
+    plot_a, metrics_a, plot_b, metrics_b, effect, message = client.predict(
+        "bundled", REVIEWS, None, "text", "sentiment", "", SENTIMENT, "PCA", 15, 0.1, 30, 0, api_name="/project")
+    assert _points(plot_a) == _points(plot_b) == 240
+    assert {t["name"] for t in _traces(plot_a)} == {"negative", "positive"}
+    assert "knn accuracy" in metrics_a and "knn accuracy" in metrics_b
+    rows = {r[0]: r for r in effect["data"]}
+    assert set(rows) == {"knn_accuracy", "silhouette"}
+    assert rows["knn_accuracy"][3] == pytest.approx(rows["knn_accuracy"][2] - rows["knn_accuracy"][1], abs=1e-3)
+
+
+def test_projection_same_instructions_is_a_message(client):
+    *_, message = client.predict("bundled", REVIEWS, None, "text", "sentiment", SENTIMENT, SENTIMENT, "PCA", 15, 0.1,
+                                 30, 0, api_name="/project")
+    assert "the same" in message
+
+
+def test_cluster_upload_keeps_every_row_and_column(client, tmp_path):
+    source = pd.DataFrame({
+        "id": [f"{i:05d}" for i in range(60)],
+        "comment": [f"{'battery charger screen' if i % 2 else 'pasta sauce recipe'} number {i}" for i in range(60)],
+        "note": ["=1+1", "+danger", "-3", "@cmd"] + ["plain"] * 56,
+    })
+    source.loc[[5, 17], "comment"] = ""
+    path = tmp_path / "upload.csv"
+    source.to_csv(path, index=False)
+    plot, summary, csv_path, embeddings_path, message = client.predict(
+        "bundled", "Upload a CSV…", handle_file(str(path)), "comment", "", "k-means", "2", "PCA", ".npy",
+        api_name="/cluster")
+    out = pd.read_csv(csv_path, dtype=str)
+    assert len(out) == 60 and list(out.columns) == ["id", "comment", "note", "cluster", "cluster_keywords", "x", "y"]
+    assert list(out["id"]) == list(source["id"])  # leading zeros kept, order kept
+    assert out.loc[[5, 17], "cluster"].isna().all() and out["cluster"].notna().sum() == 58
+    assert list(out["note"][:4]) == ["'=1+1", "'+danger", "'-3", "'@cmd"]  # formulas neutralised
+    embeddings = np.load(embeddings_path)
+    assert embeddings.shape == (60, 384) and np.isnan(embeddings[5]).all()
+    assert len(summary["data"]) == 2 and _points(plot) == 58
+    assert "Skipped 2 row(s)" in message
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "does not look like a text table"),
+        (b"", "empty"),
+        (b"text,label\n", "no rows"),
+    ],
+)
+def test_cluster_bad_upload_is_a_message(client, tmp_path, content, expected):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    *_, message = client.predict("bundled", "Upload a CSV…", handle_file(str(path)), "text", "", "k-means", "auto",
+                                 "PCA", ".npy", api_name="/cluster")
+    assert message.startswith("⛔") and expected in message
+
+
+def test_unknown_model_keeps_the_previous_one(client):
+    picker, banner, message = client.predict("no/such-model", api_name="/load_model")
+    assert picker == "bundled"
+    assert "not in the local Hugging Face cache" in message and "Still using `bundled`" in message
+    *_, ok = client.predict("bundled", "Still works.", _table([SENTIMENT, ""]), api_name="/instruction_similarity")
+    assert ok == ""
