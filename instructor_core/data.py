@@ -62,7 +62,8 @@ def read_table(
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=True, skip_blank_lines=True,
-            nrows=max_rows + 1, engine="python", on_bad_lines=lambda line: bad_lines.append(line) and None,
+            index_col=False, nrows=max_rows + 1, engine="python",
+            on_bad_lines=lambda line: bad_lines.append(line) and None,  # skip, but count
         )
     except pd.errors.EmptyDataError:
         raise InputError("The file is empty.") from None

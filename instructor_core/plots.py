@@ -58,16 +58,22 @@ def similarity_heatmaps(matrices: dict[str, pd.DataFrame], columns: int = 3) -> 
     figure = make_subplots(rows=rows, cols=cols, subplot_titles=[escape(t, 45) for t in titles],
                            horizontal_spacing=0.08, vertical_spacing=0.12)
     for k, (title, matrix) in enumerate(matrices.items()):
-        labels = [escape(label, 25) for label in matrix.index]
+        # Short numbered tick labels keep panels apart; the full text is in the hover label.
+        ticks = [f"{i + 1}. {escape(str(label)[:22])}{'…' if len(str(label)) > 22 else ''}"
+                 for i, label in enumerate(matrix.index)]
+        full = [escape(label, 50) for label in matrix.index]
         values = matrix.to_numpy(dtype=float)
         figure.add_trace(
-            go.Heatmap(z=values, x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu_r", showscale=k == 0,
-                       text=np.vectorize(lambda v: f"{v:.2f}")(values), texttemplate="%{text}",
-                       hovertemplate="%{y}<br>vs %{x}<br>cosine %{z:.4f}<extra></extra>", name=escape(title)),
+            go.Heatmap(z=values, x=[t.split(".")[0] for t in ticks], y=ticks, zmin=-1, zmax=1, colorscale="RdBu_r",
+                       showscale=k == 0, text=np.vectorize(lambda v: f"{v:.2f}")(values), texttemplate="%{text}",
+                       customdata=[[[full[i], full[j]] for j in range(len(full))] for i in range(len(full))],
+                       hovertemplate="%{customdata[0]}<br>vs %{customdata[1]}<br>cosine %{z:.4f}<extra></extra>",
+                       name=escape(title)),
             row=k // cols + 1, col=k % cols + 1,
         )
-    figure.update_yaxes(autorange="reversed", showticklabels=True)
-    figure.update_xaxes(showticklabels=False)
+        if k % cols:
+            figure.update_yaxes(showticklabels=False, row=k // cols + 1, col=k % cols + 1)
+    figure.update_yaxes(autorange="reversed")
     figure.update_layout(height=max(380, 360 * rows), margin={"l": 10, "r": 10, "t": 60, "b": 10})
     return figure
 

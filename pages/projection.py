@@ -66,7 +66,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             plots.scatter(coords, dataset.texts, colour, f"{side}: {explore.instruction_label(ins or '')}", colour_title)
             for side, coords, ins in (("A", result.coords_a, ins_a), ("B", result.coords_b, ins_b))
         )
-        table = result.effect.round(4) if not result.effect.empty else pd.DataFrame()
+        table = (result.effect.round(4).rename(columns={"without": "A", "with": "B", "delta": "B − A"})
+                 if not result.effect.empty else pd.DataFrame())
         notes = " ".join(dataset.notes)
         return (figure_a, _metrics_markdown(result.metrics_a), figure_b, _metrics_markdown(result.metrics_b), table,
                 status(f"{len(dataset.texts):,} texts projected with {method_name}. {notes}".strip()))

@@ -1,0 +1,128 @@
+"""End to end in a real browser (Debian chromium via playwright): each page's main flow, as a first-time
+visitor clicks it, with assertions on what is rendered. Screenshots go to test-output/screenshots/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
+# _fullData holds the decoded arrays (plotly 6 ships numpy data as base64 typed arrays).
+PLOT_POINTS = "(sel) => document.querySelector(sel)._fullData.reduce((n, t) => n + t.x.length, 0)"
+HOVER_ROW = """([sel, row]) => {
+  const gd = document.querySelector(sel);
+  gd._fullData.forEach((t, curve) => Array.from(t.customdata).forEach((r, point) => {
+    if (r === row) Plotly.Fx.hover(gd, [{curveNumber: curve, pointNumber: point}]);
+  }));
+  return gd.querySelector('.hoverlayer').textContent;
+}"""
+HEATMAP_Z = "(sel) => Array.from(document.querySelector(sel)._fullData[0].z, row => Array.from(row))"
+
+
+@pytest.fixture(scope="module")
+def browser_page(app_server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page = context.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(app_server[0])
+        expect(page.locator("#model-banner")).to_contain_text("all-MiniLM-L6-v2")
+        yield page, dialogs
+        browser.close()
+
+
+def _open_tab(page: Page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def _plot(page: Page, elem_id: str, timeout: float = 120_000) -> str:
+    selector = f"#{elem_id} .js-plotly-plot"
+    page.wait_for_selector(selector, timeout=timeout)
+    return selector
+
+
+def test_banner_says_the_model_is_not_instruction_tuned(browser_page):
+    page, _ = browser_page
+    expect(page.locator("#model-banner")).to_contain_text("not instruction-tuned")
+    expect(page.locator("#model-banner")).to_contain_text("hkunlp/instructor-large")
+
+
+def test_playground(browser_page):
+    page, _ = browser_page
+    _open_tab(page, "Instruction playground")
+    page.locator("#playground-run").click()
+    selector = _plot(page, "playground-heatmap")
+    z = page.evaluate(HEATMAP_Z, selector)
+    assert len(z) == 4 and all(len(row) == 4 for row in z)  # the four example instructions
+    assert all(abs(z[i][i] - 1) < 1e-4 for i in range(4))
+    cell_texts = page.locator(f"{selector} text").all_text_contents()
+    assert "1.000" in cell_texts  # values are printed in the cells
+    page.locator("#neighbours-run").click()
+    _plot(page, "neighbours-heatmaps")
+    panels = page.evaluate("() => document.querySelector('#neighbours-heatmaps .js-plotly-plot').data.length")
+    assert panels == 4
+    page.screenshot(path=str(SHOTS / "1-playground.png"), full_page=True)
+
+
+def test_phrasings(browser_page):
+    page, _ = browser_page
+    _open_tab(page, "Phrasings")
+    page.locator("#phrasings-run").click()
+    selector = _plot(page, "phrasings-bars")
+    expect(page.locator("#phrasings-best")).to_contain_text("Best phrasing")
+    bars = page.evaluate("(sel) => document.querySelector(sel)._fullData.map(t => t.x.length)", selector)
+    assert bars == [6, 6]  # no instruction + the 5 example phrasings, two metrics
+    page.screenshot(path=str(SHOTS / "2-phrasings.png"), full_page=True)
+
+
+def test_projection(browser_page):
+    page, _ = browser_page
+    _open_tab(page, "Projection")
+    page.locator("#projection-run").click()
+    a, b = _plot(page, "projection-plot-a", 240_000), _plot(page, "projection-plot-b")
+    assert page.evaluate(PLOT_POINTS, a) == page.evaluate(PLOT_POINTS, b) == 240
+    expect(page.locator("#projection-metrics-a")).to_contain_text("knn accuracy")
+    expect(page.locator("#projection-metrics-b")).to_contain_text("knn accuracy")
+    page.screenshot(path=str(SHOTS / "3-projection.png"), full_page=True)
+
+
+def test_cluster_upload_download_and_no_injection(browser_page, tmp_path):
+    page, dialogs = browser_page
+    texts = ["<img src=x onerror=alert(1)> the battery died", "<script>alert(2)</script> great pasta recipe"]
+    texts += [f"{'phone battery and charger' if i % 2 else 'pasta sauce and garlic'} review {i}" for i in range(38)]
+    upload = tmp_path / "comments.csv"
+    pd.DataFrame({"id": range(40), "comment": texts, "stars": [i % 5 for i in range(40)]}).to_csv(upload, index=False)
+
+    _open_tab(page, "Cluster a CSV")
+    page.locator("#cluster-upload input[type=file]").set_input_files(str(upload))
+    expect(page.locator("#cluster-data-status")).to_contain_text("40 rows", timeout=30_000)
+    page.locator("#cluster-instruction textarea, #cluster-instruction input").first.fill(
+        "Represent the comment for clustering by topic: ")
+    page.locator("#cluster-run").click()
+    selector = _plot(page, "cluster-plot")
+    assert page.evaluate(PLOT_POINTS, selector) == 40
+    table = page.locator("#cluster-table")
+    expect(table).to_contain_text("representatives")
+    expect(table).to_contain_text("battery")  # one row per cluster, with its keywords
+    expect(table).to_contain_text("pasta")
+
+    # Hover the injected row: its label must show the markup as text (and run nothing).
+    hover_text = page.evaluate(HOVER_ROW, [selector, 0])
+    assert "<img src=x onerror=alert(1)>" in hover_text
+    with page.expect_download() as download_info:
+        page.locator("#cluster-csv a").first.click()
+    out = pd.read_csv(download_info.value.path())
+    assert len(out) == 40 and {"id", "comment", "stars", "cluster", "cluster_keywords", "x", "y"} <= set(out.columns)
+    assert out["comment"].iloc[0] == texts[0]  # the text itself survives, as text
+    assert out["cluster"].nunique() == 2
+    page.screenshot(path=str(SHOTS / "4-cluster.png"), full_page=True)
+    assert dialogs == []  # no injected script ran
