@@ -10,8 +10,8 @@ from .similarity import l2_normalize
 
 METHODS = ("umap", "tsne", "pca")
 _PARAMS = {"umap": {"n_neighbors", "min_dist", "metric"}, "tsne": {"perplexity", "metric"}, "pca": set()}
-# openTSNE (FFT-accelerated, 2 threads) beat scikit-learn's Barnes-Hut t-SNE on this 2-core machine:
-# see bench/tsne_backends.py for the measurement.
+# openTSNE beat scikit-learn's t-SNE on a 2-core machine (bench/tsne_backends.py: 1.8 s vs 2.3 s at
+# 1k points, 14.5 s vs 35.1 s at 5k, 384-d cosine), and its lead grows with n.
 TSNE_BACKEND = "opentsne"
 
 
@@ -57,7 +57,7 @@ def _tsne(x: np.ndarray, random_state: int, perplexity: float = 30.0, metric: st
     if TSNE_BACKEND == "opentsne":
         from openTSNE import TSNE
 
-        return np.asarray(TSNE(perplexity=perplexity, metric=metric, random_state=random_state, n_jobs=2,
+        return np.asarray(TSNE(perplexity=perplexity, metric=metric, random_state=random_state, n_jobs=-1,
                                initialization="pca", verbose=False).fit(x), dtype=np.float32)
     from sklearn.manifold import TSNE as SkTSNE
 
