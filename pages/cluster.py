@@ -48,6 +48,13 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
                                  label="Clusters (auto = best silhouette)", info="ignored by HDBSCAN")
         projection = gr.Radio(list(PROJECTIONS), value="UMAP", label="Projection")
         embeddings_format = gr.Radio([".npy", ".parquet"], value=".npy", label="Embeddings file")
+    gr.Examples(
+        [["Product reviews (sentiment × category)", "Represent the product review for clustering by product category: "],
+         ["Product reviews (sentiment × category)", "Represent the product review for clustering by sentiment: "],
+         ["Questions (topic × answer type)", "Represent the question for clustering by topic: "]],
+        [data.choice, instruction],
+        label="Examples: the same texts clustered under different instructions",
+    )
     run = gr.Button("Cluster", variant="primary", elem_id="cluster-run")
     message = gr.Markdown(elem_id="cluster-status")
     figure = gr.Plot(label="Texts coloured by cluster", elem_id="cluster-plot")

@@ -54,6 +54,10 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             objective = gr.Textbox(label="Task objective", placeholder="e.g. classifying sentiment")
         built = gr.Textbox(label="Instruction", interactive=False)
         add_built = gr.Button("Add this instruction")
+    gr.Examples(
+        [[EXAMPLE_TEXT], ["Who discovered penicillin?"], ["The stock market fell sharply after the rate decision."]],
+        [text], label="Example texts",
+    )
     run = gr.Button("Compare instructions", variant="primary", elem_id="playground-run")
     message = gr.Markdown(elem_id="playground-status")
     heatmap = gr.Plot(label="Cosine similarity between the text's vectors", elem_id="playground-heatmap")

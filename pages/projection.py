@@ -38,6 +38,12 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         min_dist = gr.Slider(0.0, 0.99, value=0.1, step=0.01, label="UMAP min_dist")
         perplexity = gr.Slider(2, 100, value=30, step=1, label="t-SNE perplexity")
         seed = gr.Number(value=0, precision=0, label="Seed")
+    gr.Examples(
+        [[name, label, "", spec["instructions"][label]] for name, spec in BUILTIN_DATASETS.items()
+         for label in spec["label_columns"]],
+        [data.choice, data.label_column, instruction_a, instruction_b],
+        label="Examples: no instruction vs a task instruction, coloured by that task's labels",
+    )
     run = gr.Button("Project both", variant="primary", elem_id="projection-run")
     message = gr.Markdown(elem_id="projection-status")
     with gr.Row():
