@@ -9,15 +9,21 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import threading
 from collections.abc import Sequence
 
+from instructor_core.cache import default_cache_dir
+
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# numba (UMAP) keeps compiled code here, so its JIT cost is paid once per install, not per start.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(default_cache_dir() / "numba"))
 
 import gradio as gr  # noqa: E402
 
 from instructor_core.data import DEFAULT_MAX_ROWS  # noqa: E402
 from instructor_core.models import INSTRUCTOR_HUB_IDS  # noqa: E402
 from instructor_core.pool import EncoderPool  # noqa: E402
+from instructor_core.projection import warm_up  # noqa: E402
 from pages import cluster, phrasings, playground, projection  # noqa: E402
 from pages.common import AppContext, model_banner, status  # noqa: E402
 
@@ -113,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ctx = AppContext(pool, max_rows=args.max_rows, hosted=args.hosted,
                      time_limit=args.time_limit if args.hosted else None)
     demo = build_app(ctx, concurrency=args.concurrency)
+    threading.Thread(target=warm_up, name="umap-warm-up", daemon=True).start()
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, css=CSS,
         max_file_size=f"{args.max_upload_mb}mb", footer_links=["api"],

@@ -65,6 +65,12 @@ def _tsne(x: np.ndarray, random_state: int, perplexity: float = 30.0, metric: st
         x).astype(np.float32)
 
 
+def warm_up() -> None:
+    """Compile UMAP's numba code now (about 10 s on first use) so the first user request does not pay it."""
+    x = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
+    _umap(x, random_state=0, n_neighbors=5)
+
+
 def align_to(reference: np.ndarray, layout: np.ndarray) -> np.ndarray:
     """``layout`` rotated/reflected, scaled and shifted to best match ``reference`` (orthogonal Procrustes),
     so two layouts of the same texts can be compared point by point."""

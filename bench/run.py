@@ -1,0 +1,172 @@
+"""Instructor Explorer benchmarks: prints a table and writes bench/RESULTS.md with the machine it ran on.
+
+Run: ``.venv/bin/python bench/run.py`` (about 10 minutes on 2 CPU cores; ``--quick`` for a smaller run).
+Measures, on the bundled model (or ``--model``):
+  * Encoder.encode vs sentence-transformers' own encode (same model, texts, batch size), short and long texts;
+  * cached re-encode speed-up;
+  * UMAP / t-SNE / PCA time at 1k, 5k, 20k points, first call (JIT included, fresh process) and warm;
+  * end-to-end "cluster a CSV" (read, embed, cluster, project, write) at 2k and 20k rows, with peak memory.
+Each timed case that needs a fresh process (JIT, peak memory) runs in a subprocess.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from instructor_core.samples import BUILTIN_DATASETS, load_builtin_dataset  # noqa: E402
+
+INSTRUCTION = "Represent the product review for classifying its sentiment: "
+
+
+def corpus(n: int, long: bool = False, seed: int = 0) -> list[str]:
+    """``n`` distinct texts built from the built-in datasets (long: ~8 sentences, past MiniLM's 256 tokens)."""
+    base = pd.concat([load_builtin_dataset(name)["text"] for name in BUILTIN_DATASETS]).tolist()
+    rng = np.random.default_rng(seed)
+    size = 8 if long else 1
+    return [" ".join(rng.choice(base, size)) + f" (#{i})" for i in range(n)]
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def bench_encode(model: str, n: int, batch_size: int) -> list[dict]:
+    from instructor_core import load_encoder
+
+    encoder = load_encoder(model, cache_size_mb=1024)
+    st = encoder.model
+    rows = []
+    for kind in ("short", "long"):
+        texts = corpus(n, long=kind == "long", seed=1 if kind == "short" else 2)
+        st.encode(texts[:64], batch_size=batch_size)  # warm both paths once
+        encoder.cache.clear()
+        t_st, _ = timed(st.encode, texts, prompt=INSTRUCTION, batch_size=batch_size, normalize_embeddings=True)
+        t_ours, _ = timed(encoder.encode, texts, instruction=INSTRUCTION, batch_size=batch_size)
+        t_cached, _ = timed(encoder.encode, texts, instruction=INSTRUCTION, batch_size=batch_size)
+        rows.append({"texts": f"{n} {kind}", "sentence-transformers texts/s": n / t_st,
+                     "Encoder.encode texts/s": n / t_ours, "ratio (ours / ST)": t_st / t_ours,
+                     "cached re-encode texts/s": n / t_cached, "cache speed-up": t_ours / t_cached})
+    return rows
+
+
+def projection_case(method: str, n: int) -> dict:
+    """Runs in a fresh process: first call pays imports + JIT, the second is warm."""
+    from instructor_core.projection import project
+
+    x = np.random.default_rng(0).normal(size=(n, 384)).astype(np.float32)
+    x += np.repeat(np.random.default_rng(1).normal(size=(20, 384)) * 3, n // 20 + 1, axis=0)[:n]
+    first, _ = timed(project, x, method)
+    warm, _ = timed(project, x, method)
+    return {"first": first, "warm": warm}
+
+
+def cluster_case(model: str, n: int) -> dict:
+    """Runs in a fresh process: the app's 'Cluster a CSV' work from file to files, and peak memory."""
+    from instructor_core import load_encoder
+    from instructor_core.data import prepare_texts, read_table
+    from instructor_core.explore import cluster_texts
+    from instructor_core.export import spreadsheet_safe, write_embeddings
+
+    folder = Path(tempfile.mkdtemp())
+    source = folder / "input.csv"
+    pd.DataFrame({"id": range(n), "text": corpus(n, seed=3), "extra": "x"}).to_csv(source, index=False)
+    encoder = load_encoder(model)
+    start = time.perf_counter()
+    table = read_table(source, max_rows=n)
+    prepared = prepare_texts(table.frame, "text")
+    result = cluster_texts(encoder, table.frame, prepared.texts, prepared.row_index,
+                           "Represent the product review for clustering by product category: ")
+    spreadsheet_safe(result.frame).to_csv(folder / "clustered.csv", index=False)
+    write_embeddings(result.embeddings, folder / "embeddings.npy")
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "peak_mb": peak_mb, "clusters": result.n_clusters}
+
+
+def in_subprocess(case: str, *args: object) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--case", case, *map(str, args)], capture_output=True, text=True,
+                         check=True, env={**os.environ, "NUMBA_CACHE_DIR": tempfile.mkdtemp()})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, GPU: {gpu}; Python {platform.python_version()}, "
+            f"torch {torch.__version__}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="bundled")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--case", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:  # child process
+        name, *rest = args.case
+        result = projection_case(rest[0], int(rest[1])) if name == "projection" else cluster_case(rest[0], int(rest[1]))
+        print(json.dumps(result))
+        return
+
+    sizes = (1000, 2000) if args.quick else (1000, 5000, 20_000)
+    e2e_sizes = (500, 2000) if args.quick else (2000, 20_000)
+    sections = []
+
+    encode = pd.DataFrame(bench_encode(args.model, 500 if args.quick else 2000, batch_size=32)).round(2)
+    sections.append(("Encoding (batch size 32, one instruction)", encode))
+    print(encode.to_string(index=False), flush=True)
+
+    rows = []
+    for method in ("pca", "umap", "tsne"):
+        for n in sizes:
+            r = in_subprocess("projection", method, n)
+            rows.append({"method": method, "points": n, "first call s (JIT incl.)": r["first"], "warm s": r["warm"]})
+            print(rows[-1], flush=True)
+    projection = pd.DataFrame(rows).round(2)
+    sections.append(("Projection (384-d, fresh process per row)", projection))
+
+    rows = []
+    for n in e2e_sizes:
+        r = in_subprocess("cluster", args.model, n)
+        rows.append({"rows": n, "seconds": r["seconds"], "peak memory MB": r["peak_mb"], "clusters (auto k)": r["clusters"]})
+        print(rows[-1], flush=True)
+    e2e = pd.DataFrame(rows).round(1)
+    sections.append(("Cluster a CSV end to end (read, embed, k-means auto-k, UMAP, write)", e2e))
+
+    text = [f"# Benchmark results\n\nMachine: {machine()}\n\nModel: `{args.model}`. Command: "
+            f"`python bench/run.py{' --quick' if args.quick else ''}` ({time.strftime('%Y-%m-%d')}).\n"]
+    for title, frame in sections:
+        text.append(f"\n## {title}\n\n{frame.to_markdown(index=False)}\n")
+    text.append("\n## GPU\n\nNot measured in this run: no GPU was available (see README for the CUDA flags).\n")
+    (ROOT / "bench" / "RESULTS.md").write_text("".join(text), encoding="utf-8")
+    print("".join(text))
+
+
+if __name__ == "__main__":
+    main()
