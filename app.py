@@ -58,7 +58,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hosted", action="store_true", default=_env_flag("hosted"),
                         help="public-demo mode: model allow-list, capped uploads, limited queue and run time")
     parser.add_argument("--allow-model", action="append",
-                        default=[m for m in (_env("allow_models") or "").split(",") if m.strip()],
+                        default=[m.strip() for m in (_env("allow_models") or "").split(",") if m.strip()],
                         help="extra model a hosted visitor may pick (repeatable; env: comma-separated)")
     parser.add_argument("--max-upload-mb", type=int, default=int(_env("max_upload_mb", "20")))
     parser.add_argument("--concurrency", type=int, default=int(_env("concurrency", "4")),

@@ -29,6 +29,8 @@ _BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
     (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
     (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
 )
+# The csv module's default 128 KiB cell limit silently loses rows with long texts (a pasted article).
+csv.field_size_limit(2**31 - 1)
 _LABEL_NAMES = re.compile(r"label|category|class|topic|sentiment|intent|type|tag|group", re.IGNORECASE)
 
 
@@ -121,8 +123,12 @@ def _decode(raw: bytes) -> tuple[str, str]:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw[:200_000]).best()
-    for encoding in ([best.encoding] if best else []) + ["cp1252", "latin-1"]:
+    # Excel on Windows writes cp1252; on short samples detectors often pick a sibling (cp1250) that
+    # garbles accents, so cp1252 wins whenever the detector finds it plausible at all.
+    matches = from_bytes(raw[:200_000])
+    plausible = [m.encoding for m in matches]
+    western = {"cp1252", "latin_1", "iso8859_15"} & set(plausible)
+    for encoding in (["cp1252"] if western else plausible[:1]) + ["cp1252", "latin-1"]:
         try:
             return raw.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError):
@@ -136,7 +142,7 @@ def _looks_binary(sample: bytes) -> bool:
 
 
 def _sniff_delimiter(text: str, filename: str) -> str:
-    sample = "\n".join(text.splitlines()[:50])
+    sample = "\n".join(line[:2000] for line in text[:500_000].splitlines()[:50])
     try:
         return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
     except csv.Error:

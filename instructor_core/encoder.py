@@ -142,6 +142,8 @@ class Encoder:
                 missing.setdefault(instructions[i], []).append(i)
             else:
                 out[i] = vec
+        with self._lock:  # checks every instruction before any model time is spent
+            prompts = {ins: self._prompt_for(ins) for ins in missing}
         done = len(texts) - sum(len(rows) for rows in missing.values())
         if progress:
             progress(done, len(texts))
@@ -149,7 +151,7 @@ class Encoder:
             rows.sort(key=lambda i: -len(texts[i]))  # similar lengths share a batch: less padding
             for start in range(0, len(rows), batch_size):
                 chunk = rows[start : start + batch_size]
-                vectors = self._encode_chunk([texts[i] for i in chunk], ins, batch_size, normalize)
+                vectors = self._encode_chunk([texts[i] for i in chunk], ins, prompts[ins], batch_size, normalize)
                 out[chunk] = vectors
                 self.cache.put_many([keys[i] for i in chunk], vectors)
                 done += len(chunk)
@@ -164,9 +166,8 @@ class Encoder:
             encoded = self.model.tokenizer([prefix + str(t).strip() for t in texts])["input_ids"]
         return sum(len(ids) > self.max_seq_length for ids in encoded)
 
-    def _encode_chunk(self, texts: list[str], instruction: str, batch_size: int, normalize: bool) -> np.ndarray:
-        with self._lock:
-            prompt = self._prompt_for(instruction)
+    def _encode_chunk(self, texts: list[str], instruction: str, prompt: str | None, batch_size: int,
+                      normalize: bool) -> np.ndarray:
         if prompt is None:  # see _prompt_for: the instruction is pooled with the text
             texts, prompt = [instruction + t for t in texts], ""
         while True:
@@ -194,12 +195,18 @@ class Encoder:
         InstructorEmbedding leaves nothing out of the pool when the instruction is a single token
         (its length check is ``> 1`` including EOS); we match it by prepending such instructions to
         the text instead of passing them as a prompt. Call with the lock held (uses the tokenizer).
+        An instruction that leaves no room for the text is an :class:`InputError`.
         """
         if not instruction:
             return ""
-        ids = self.model.preprocess([instruction])["input_ids"][0].tolist()
+        ids = self.model.tokenizer(instruction)["input_ids"]
         if ids and ids[-1] in self.model.tokenizer.all_special_ids:
             ids = ids[:-1]
+        if len(ids) >= self.max_seq_length - 1:
+            raise InputError(
+                f"The instruction is {len(ids)} tokens long, but the model reads at most {self.max_seq_length} "
+                "tokens, instruction and text together. Shorten the instruction."
+            )
         return instruction if len(ids) > 1 else None
 
 

@@ -30,6 +30,16 @@ def instruction_label(instruction: str) -> str:
     return instruction.strip() or NO_INSTRUCTION
 
 
+def truncation_note(encoder: Encoder, texts: Sequence[str], instructions: Sequence[str | None] = ("",)) -> str:
+    """A sentence saying how many texts are cut at the model's token limit (with the longest instruction)."""
+    longest = max((i or "" for i in instructions), key=len)
+    n = encoder.count_truncated(texts, longest)
+    if not n:
+        return ""
+    return (f"{n:,} text(s) are longer than the {encoder.max_seq_length} tokens this model reads (instruction "
+            "included); only their beginning was embedded.")
+
+
 def one_text_many_instructions(encoder: Encoder, text: str, instructions: Sequence[str | None]) -> pd.DataFrame:
     """Cosine similarity between the vectors of one ``text`` under each instruction (K x K)."""
     text = (text or "").strip()

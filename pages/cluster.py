@@ -67,8 +67,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     def run_clustering(model_name, choice, upload, text_column, instruction_value, algorithm_name, k, projection_name,
                        fmt, progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, None, ctx.max_rows)
+        encoder = ctx.pool.get(model_name)
         result = explore.cluster_texts(
-            ctx.pool.get(model_name), dataset.frame, dataset.texts, dataset.row_index, instruction_value,
+            encoder, dataset.frame, dataset.texts, dataset.row_index, instruction_value,
             method=ALGORITHMS.get(algorithm_name, algorithm_name), n_clusters=_parse_k(k),
             projection=PROJECTIONS.get(projection_name, projection_name), progress=progress_callback(progress),
         )
@@ -78,7 +79,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         csv_path = write_csv(result.frame, ctx, "clustered.csv")
         emb_path = write_embeddings(result.embeddings, output_path(ctx, f"embeddings{fmt}"))
         quality = "" if result.silhouette is None else f" Silhouette {result.silhouette:.3f}."
-        notes = " ".join(dataset.notes)
+        notes = " ".join([*dataset.notes, explore.truncation_note(encoder, dataset.texts, [instruction_value])])
         return (scatter, result.summary, csv_path, str(emb_path),
                 status(f"{len(dataset.texts):,} texts in {result.n_clusters} clusters.{quality} {notes}".strip()))
 

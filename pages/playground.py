@@ -75,7 +75,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         encoder = ctx.pool.get(model_name)
         matrix = explore.one_text_many_instructions(encoder, text_value, _instruction_list(table))
         path = write_csv(matrix.reset_index(names="instruction"), ctx, "instruction_similarity.csv")
-        return plots.similarity_heatmap(matrix, f"“{text_value.strip()[:80]}” under {len(matrix)} instructions"), path, ""
+        figure = plots.similarity_heatmap(matrix, f"“{text_value.strip()[:80]}” under {len(matrix)} instructions")
+        note = explore.truncation_note(encoder, [text_value], _instruction_list(table))
+        return figure, path, status(note, "warning") if note else ""
 
     @guarded(3)
     def compare_texts(model_name, texts_value, table):

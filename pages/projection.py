@@ -62,8 +62,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         key = METHODS.get(method_name, method_name)  # the core rejects unknown methods with a clear message
         params = {"umap": {"n_neighbors": int(neighbors), "min_dist": float(dist)},
                   "tsne": {"perplexity": float(perp)}}.get(key, {})
+        encoder = ctx.pool.get(model_name)
         result = explore.compare_projections(
-            ctx.pool.get(model_name), dataset.texts, dataset.labels, ins_a, ins_b, method=key,
+            encoder, dataset.texts, dataset.labels, ins_a, ins_b, method=key,
             random_state=int(seed_value or 0), progress=progress_callback(progress), **params,
         )
         colour = dataset.labels if dataset.labels is not None else None
@@ -74,7 +75,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         )
         table = (result.effect.round(4).rename(columns={"without": "A", "with": "B", "delta": "B − A"})
                  if not result.effect.empty else pd.DataFrame())
-        notes = " ".join(dataset.notes)
+        notes = " ".join([*dataset.notes, explore.truncation_note(encoder, dataset.texts, [ins_a, ins_b])])
         return (figure_a, _metrics_markdown(result.metrics_a), figure_b, _metrics_markdown(result.metrics_b), table,
                 status(f"{len(dataset.texts):,} texts projected with {method_name}. {notes}".strip()))
 

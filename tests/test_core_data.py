@@ -174,3 +174,9 @@ def test_builtin_datasets_have_two_crossed_label_columns():
         first, second = spec["label_columns"]
         crossed = pd.crosstab(frame[first], frame[second])
         assert (crossed > 0).all().all()  # every combination occurs: the labelings are independent
+
+
+def test_long_cells_are_not_dropped():
+    frame = pd.DataFrame({"text": ["word " * 100_000, "short"], "id": ["1", "2"]})
+    table = read_table(frame.to_csv(index=False).encode())
+    assert table.frame["text"].str.len().tolist() == [500_000, 5]

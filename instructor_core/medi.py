@@ -1,0 +1,490 @@
+"""A MEDI-style training mixture (Su et al., "One Embedder, Any Task", section 2) from public datasets.
+
+Every training example is ``(anchor, positive[, negative])``; each side is later read together with an
+instruction (an ST *prompt*: attended to, left out of the mean pool). How examples are made per kind:
+
+* ``classification`` (SST-2, emotion, AG News, TREC, Banking77): every text is an anchor once; its
+  positive is another text with the same label, its hard negative a text with a different label. The
+  same instruction is on all three sides.
+* ``symmetric`` (STS-B score >= 4, MRPC / QQP duplicates, RTE / CAD-SNLI entailments): the pair, in a
+  random order; CAD-SNLI adds the contradiction of the same premise as a hard negative. Same
+  instruction on both sides.
+* ``asymmetric`` (WikiQA): question -> correct answer sentence, an incorrect sentence for the same
+  question as the hard negative; a *query* instruction on the question, a *document* instruction on the
+  sentences.
+
+Instructions follow the paper's template ("Represent the [domain] [text type] for [task objective]: ")
+in several phrasings per dataset; each example gets one phrasing at random (seeded). A share of the
+symmetric and asymmetric examples gets *no* instruction, so that the model stays a good general-purpose
+encoder without one. Classification examples always carry an instruction: label clustering is what the
+instruction asks for, and teaching it without one would erase the very difference instructions make.
+
+Examples are grouped by ``(dataset, phrasing)`` into sub-datasets, so that a batch drawn from one
+sub-dataset has one task (in-batch negatives are meaningful, as in the paper's per-task batches) and one
+prompt per column (sentence-transformers' ``prompts={dataset: {column: prompt}}``).
+
+Splits: dev files are never read for training (STS-B dev, emotion val). Sets without a dev split get a
+deterministic held-out split: a text whose normalised md5 falls in the lowest ``heldout_permille`` of
+1000 buckets is held out (pairs are keyed by their first text). ``labeled_split(name, "dev")`` returns
+that held-out part for evaluation, ``"train"`` the rest.
+
+Data files are read in place from ``../shared/data/train`` (override with ``INSTRUCTOR_TRAIN_DATA`` or
+``data_dir=``); see SOURCES.md there for provenance. Nothing is copied into the repo.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import os
+import random
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_ENV = "INSTRUCTOR_TRAIN_DATA"
+HELDOUT_PERMILLE = 100  # 10 % of the texts of sets without a dev split are held out for evaluation
+COLUMNS = ("anchor", "positive", "negative")
+NO_INSTRUCTION = "none"
+
+
+def default_data_dir() -> Path:
+    """``$INSTRUCTOR_TRAIN_DATA``, else ``<repo>/../shared/data/train``."""
+    return Path(os.environ.get(DATA_ENV) or REPO_ROOT.parent / "shared" / "data" / "train")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Instructions: several phrasings of the paper's template per dataset.
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One source dataset: its kind, the phrasings of its instruction, and its default size cap."""
+
+    name: str
+    kind: str  # "classification" | "symmetric" | "asymmetric"
+    instructions: tuple[str, ...]  # query side (and both sides unless doc_instructions is given)
+    doc_instructions: tuple[str, ...] = ()  # asymmetric only: one per query phrasing, same order
+    max_examples: int = 10_000
+    description: str = ""
+
+    def prompts(self, phrasing: int) -> dict[str, str]:
+        query = self.instructions[phrasing]
+        doc = self.doc_instructions[phrasing] if self.doc_instructions else query
+        return {"anchor": query, "positive": doc, "negative": doc}
+
+
+TASKS: dict[str, TaskSpec] = {
+    spec.name: spec
+    for spec in (
+        TaskSpec(
+            "sst2", "classification",
+            (
+                "Represent the movie review for classifying sentiment: ",
+                "Represent the review sentence for classifying its sentiment as positive or negative: ",
+                "Represent the film review for sentiment classification: ",
+                "Represent the opinion for clustering by sentiment: ",
+            ),
+            max_examples=12_000, description="SST-2 train (binary sentiment), texts of 5+ words",
+        ),
+        TaskSpec(
+            "emotion", "classification",
+            (
+                "Represent the tweet for classifying the emotion: ",
+                "Represent the social media post for classifying the emotion it expresses: ",
+                "Represent the personal message for emotion classification: ",
+                "Represent the text for clustering by the feeling it expresses: ",
+            ),
+            max_examples=10_000, description="dair-ai emotion train (6 emotions)",
+        ),
+        TaskSpec(
+            "ag_news", "classification",
+            (
+                "Represent the news article for classifying its topic: ",
+                "Represent the news description for topic classification: ",
+                "Represent the news text for clustering by topic: ",
+                "Represent the news report for classifying it as world, sports, business or science news: ",
+            ),
+            max_examples=10_000, description="AG News train subset (4 topics)",
+        ),
+        TaskSpec(
+            "trec", "classification",
+            (
+                "Represent the question for classifying the type of its expected answer: ",
+                "Represent the question for classifying its answer type: ",
+                "Represent the query for classifying what kind of answer it asks for: ",
+                "Represent the question for clustering by answer type: ",
+            ),
+            max_examples=6_000, description="TREC question classification train (6 coarse answer types)",
+        ),
+        TaskSpec(
+            "banking77", "classification",
+            (
+                "Represent the bank customer query for classifying its intent: ",
+                "Represent the banking question for intent classification: ",
+                "Represent the customer message for clustering by intent: ",
+                "Represent the online banking query for classifying the user's intent: ",
+            ),
+            max_examples=10_000, description="Banking77 train (77 intents)",
+        ),
+        TaskSpec(
+            "stsb", "symmetric",
+            (
+                "Represent the sentence for retrieving semantically similar sentences: ",
+                "Represent the text for semantic textual similarity: ",
+                "Represent the sentence for finding sentences with the same meaning: ",
+            ),
+            max_examples=5_000, description="STS-B train pairs with score >= 4",
+        ),
+        TaskSpec(
+            "mrpc", "symmetric",
+            (
+                "Represent the news sentence for retrieving paraphrases: ",
+                "Represent the sentence for paraphrase identification: ",
+                "Represent the news text for finding sentences with the same meaning: ",
+            ),
+            max_examples=5_000, description="MRPC train paraphrase pairs",
+        ),
+        TaskSpec(
+            "qqp", "symmetric",
+            (
+                "Represent the Quora question for retrieving duplicate questions: ",
+                "Represent the question for duplicate question detection: ",
+                "Represent the forum question for finding questions that ask the same thing: ",
+            ),
+            max_examples=10_000, description="QQP duplicate question pairs (BiMPM dev+test partition)",
+        ),
+        TaskSpec(
+            "rte", "symmetric",
+            (
+                "Represent the news passage for retrieving entailed statements: ",
+                "Represent the text for recognizing textual entailment: ",
+                "Represent the sentence for finding statements it implies: ",
+            ),
+            max_examples=5_000, description="GLUE RTE train entailment pairs",
+        ),
+        TaskSpec(
+            "cad_snli", "symmetric",
+            (
+                "Represent the image caption for retrieving entailed sentences: ",
+                "Represent the scene description for natural language inference: ",
+                "Represent the sentence for finding sentences it implies: ",
+            ),
+            max_examples=5_000,
+            description="CAD-SNLI train: (premise, entailment, contradiction of the same premise)",
+        ),
+        TaskSpec(
+            "wikiqa", "asymmetric",
+            (
+                "Represent the Wikipedia question for retrieving supporting documents: ",
+                "Represent the question for retrieving answer sentences: ",
+                "Represent the factoid question for retrieving a passage that answers it: ",
+            ),
+            doc_instructions=(
+                "Represent the Wikipedia document for retrieval: ",
+                "Represent the Wikipedia sentence for retrieval: ",
+                "Represent the encyclopedia passage for answering questions: ",
+            ),
+            max_examples=5_000,
+            description="WikiQA train: (question, correct sentence, incorrect sentence of the same page)",
+        ),
+    )
+}
+
+LABELED_SETS = tuple(name for name, spec in TASKS.items() if spec.kind == "classification")
+
+
+def all_training_instructions() -> set[str]:
+    """Every instruction string the mixture can train with (to mark evaluation instructions as seen)."""
+    return {ins for spec in TASKS.values() for ins in (*spec.instructions, *spec.doc_instructions)}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Splits
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def is_heldout(text: str, permille: int = HELDOUT_PERMILLE) -> bool:
+    """Deterministic held-out membership: md5 of the normalised text, bucketed into 1000."""
+    digest = hashlib.md5(normalise(text).encode("utf-8")).hexdigest()
+    return int(digest[:8], 16) % 1000 < permille
+
+
+def _split(frame: pd.DataFrame, split: str, key: str, permille: int) -> pd.DataFrame:
+    if split not in ("train", "dev"):
+        raise ValueError(f"split must be 'train' or 'dev', not {split!r}")
+    held = frame[key].map(lambda t: is_heldout(t, permille))
+    return frame[held if split == "dev" else ~held].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Readers: one per raw file format, each returning a clean DataFrame.
+
+_AG_ESCAPES = ((" #39;", "'"), ("#39;", "'"), (" quot;", ' "'), ("quot;", '"'), ("\\$", "$"), ("#36;", "$"),
+               (" amp;", " &"), ("amp;", "&"), ("\\", " "))
+
+
+def _clean_ag(text: str) -> str:
+    for old, new in _AG_ESCAPES:
+        text = text.replace(old, new)
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def _tsv(path: Path, header: bool = True, names: list[str] | None = None) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", header=0 if header else None, names=names, quoting=csv.QUOTE_NONE,
+                       dtype=str, keep_default_na=False, encoding="utf-8-sig", on_bad_lines="skip")
+
+
+def _labeled_raw(name: str, data_dir: Path, split: str, permille: int) -> pd.DataFrame:
+    """Columns ``text`` and ``label`` of a classification set's train file, or of its dev split."""
+    if name == "emotion":
+        file = data_dir / "emotion" / ("val.txt" if split == "dev" else "train.txt")
+        rows = [line.rsplit(";", 1) for line in file.read_text(encoding="utf-8").splitlines() if ";" in line]
+        return pd.DataFrame(rows, columns=["text", "label"])
+    if name == "sst2":
+        frame = _tsv(data_dir / "sst2" / "train.tsv").rename(columns={"sentence": "text"})
+        frame["text"] = frame["text"].str.strip()
+        frame = frame[frame["text"].str.split().str.len() >= 5]
+        frame["label"] = frame["label"].map({"0": "negative", "1": "positive"})
+    elif name == "ag_news":
+        frame = _tsv(data_dir / "ag_news" / "train_subset_alps.tsv", header=False, names=["text", "label"])
+        frame["text"] = frame["text"].map(_clean_ag)
+    elif name == "trec":
+        lines = (data_dir / "trec" / "train_5500.label").read_text(encoding="latin-1").splitlines()
+        rows = []
+        for line in lines:
+            tag, _, question = line.partition(" ")
+            rows.append((question.strip(), tag.split(":")[0]))
+        frame = pd.DataFrame(rows, columns=["text", "label"])
+    elif name == "banking77":
+        frame = pd.read_csv(data_dir / "banking77" / "train.csv", dtype=str, keep_default_na=False)
+        frame = frame.rename(columns={"category": "label"})
+        frame["text"] = frame["text"].str.replace(r"\s+", " ", regex=True)
+    else:
+        raise ValueError(f"Unknown labeled set {name!r}; known: {', '.join(LABELED_SETS)}")
+    return _split(frame, split, "text", permille)
+
+
+def labeled_split(name: str, split: str = "train", data_dir: str | Path | None = None,
+                  permille: int = HELDOUT_PERMILLE) -> pd.DataFrame:
+    """``text``/``label`` of one classification set: ``"train"``, or ``"dev"`` (official dev split where the
+    set has one, else the hash-held-out part). Blank texts and exact duplicates are dropped."""
+    frame = _labeled_raw(name, Path(data_dir or default_data_dir()), split, permille)
+    frame = frame[["text", "label"]].astype(str)
+    frame["text"] = frame["text"].str.strip()
+    frame = frame[(frame["text"] != "") & (frame["label"] != "")]
+    return frame.drop_duplicates("text").reset_index(drop=True)
+
+
+def stsb_split(split: str = "train", data_dir: str | Path | None = None) -> pd.DataFrame:
+    """STS-B ``sentence1``/``sentence2``/``score`` (0-5); ``"dev"`` is the official dev file."""
+    file = Path(data_dir or default_data_dir()) / "stsb" / ("sts-dev.csv" if split == "dev" else "sts-train.csv")
+    rows = []
+    for line in file.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 7:
+            rows.append((parts[5].strip(), parts[6].strip(), float(parts[4])))
+    return pd.DataFrame(rows, columns=["sentence1", "sentence2", "score"])
+
+
+def _pairs_raw(name: str, data_dir: Path) -> list[tuple[str, ...]]:
+    """Symmetric/asymmetric sets as tuples ``(anchor, positive)`` or ``(anchor, positive, negative)``."""
+    if name == "stsb":
+        frame = stsb_split("train", data_dir)
+        return [(a, b) for a, b, s in frame.itertuples(index=False) if s >= 4.0]
+    if name == "mrpc":
+        frame = _tsv(data_dir / "mrpc" / "msr_paraphrase_train_minus_heldout.txt")
+        return [(r["#1 String"], r["#2 String"]) for _, r in frame.iterrows() if r["Quality"].strip() == "1"]
+    if name == "qqp":
+        frame = _tsv(data_dir / "qqp" / "quora_bimpm_pairs_minus_heldout.tsv", header=False,
+                     names=["label", "q1", "q2", "pair_id"])
+        return [(q1, q2) for label, q1, q2, _ in frame.itertuples(index=False) if label.strip() == "1"]
+    if name == "rte":
+        frame = _tsv(data_dir / "nli" / "rte_train.tsv")
+        return [(s1, s2) for s1, s2, lab in zip(frame.sentence1, frame.sentence2, frame.label) if lab == "entailment"]
+    if name == "cad_snli":
+        frame = _tsv(data_dir / "nli" / "cad_snli_all_combined_train_minus_heldout.tsv")
+        by_premise: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for s1, s2, lab in zip(frame.sentence1, frame.sentence2, frame.gold_label):
+            by_premise[s1.strip()][lab].append(s2.strip())
+        out = []
+        for premise, hyps in by_premise.items():
+            for i, ent in enumerate(hyps.get("entailment", [])):
+                contra = hyps.get("contradiction", [])
+                out.append((premise, ent, contra[i % len(contra)]) if contra else (premise, ent))
+        return out
+    if name == "wikiqa":
+        frame = _tsv(data_dir / "wikiqa" / "WikiQA-train.tsv")
+        out = []
+        for _, group in frame.groupby("QuestionID", sort=False):
+            question = group["Question"].iloc[0].strip()
+            right = [s.strip() for s in group.loc[group["Label"].str.strip() == "1", "Sentence"]]
+            wrong = [s.strip() for s in group.loc[group["Label"].str.strip() == "0", "Sentence"]]
+            for i, answer in enumerate(right):
+                out.append((question, answer, wrong[i % len(wrong)]) if wrong else (question, answer))
+        return out
+    raise ValueError(f"Unknown pair set {name!r}")
+
+
+def pair_split(name: str, split: str = "train", data_dir: str | Path | None = None,
+               permille: int = HELDOUT_PERMILLE) -> list[tuple[str, ...]]:
+    """Pairs/triplets of a symmetric or asymmetric set. STS-B train is all train (its dev is a separate
+    file); the others are split by the hash of their first text."""
+    rows = [tuple(t.strip() for t in row) for row in _pairs_raw(name, Path(data_dir or default_data_dir()))]
+    rows = [row for row in rows if all(row) and row[0] != row[1]]
+    if name == "stsb":
+        return rows if split == "train" else []
+    keep_heldout = split == "dev"
+    return [row for row in rows if is_heldout(row[0], permille) == keep_heldout]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The mixture
+
+
+@dataclass
+class Mixture:
+    """Sub-datasets (``"{dataset}__p{k}"`` per phrasing, ``"{dataset}__none"`` without instruction), each a
+    dict of equal-length columns, and the ST ``prompts`` mapping ``{sub-dataset: {column: instruction}}``."""
+
+    columns: dict[str, dict[str, list[str]]]
+    prompts: dict[str, dict[str, str]]
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    # classification sub-datasets only: per row [class id of anchor and positive, class id of the negative]
+    labels: dict[str, list[list[int]]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return sum(len(next(iter(cols.values()))) for cols in self.columns.values())
+
+    def to_dataset_dict(self):
+        """A ``datasets.DatasetDict`` of the sub-datasets, for ``SentenceTransformerTrainer``."""
+        from datasets import Dataset, DatasetDict
+
+        return DatasetDict({key: Dataset.from_dict(cols) for key, cols in self.columns.items()})
+
+    def summary(self) -> pd.DataFrame:
+        rows = [{"dataset": name, **counts} for name, counts in self.stats.items()]
+        return pd.DataFrame(rows)
+
+
+def classification_examples(frame: pd.DataFrame, n: int, rng: random.Random
+                            ) -> list[tuple[str, str, str, int, int]]:
+    """``(anchor, positive, negative, anchor class id, negative class id)``: the positive shares the
+    anchor's label, the negative has another label. Anchors are distinct texts (up to ``n``); labels with a
+    single text cannot anchor. Class ids index the sorted label names."""
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for text, label in zip(frame["text"], frame["label"]):
+        by_label[label].append(text)
+    labels = sorted(by_label)
+    if len(labels) < 2:
+        return []
+    anchors = [(t, lab) for lab in labels for t in by_label[lab] if len(by_label[lab]) >= 2]
+    rng.shuffle(anchors)
+    out = []
+    for text, label in anchors[:n]:
+        same = by_label[label]
+        positive = text
+        while positive == text:
+            positive = same[rng.randrange(len(same))]
+        other = labels[rng.randrange(len(labels) - 1)]
+        other = labels[-1] if other == label else other
+        negative = by_label[other][rng.randrange(len(by_label[other]))]
+        out.append((text, positive, negative, labels.index(label), labels.index(other)))
+    return out
+
+
+def _fill_negatives(rows: list[tuple[str, ...]], rng: random.Random) -> list[tuple[str, ...]]:
+    """Make every row a triplet when most rows have a hard negative: rows without one get a random
+    positive of another row (an ordinary in-batch-style negative)."""
+    with_neg = sum(len(r) == 3 for r in rows)
+    if with_neg < len(rows) / 2:
+        return [r[:2] for r in rows]
+    out = []
+    for row in rows:
+        if len(row) == 2:
+            for _ in range(100):
+                other = rows[rng.randrange(len(rows))]
+                if other[1] != row[1] and other[0] != row[0]:
+                    break
+            row = (*row, other[1])
+        out.append(row)
+    return out
+
+
+def build_mixture(
+    datasets: Mapping[str, Mapping[str, object] | None] | Iterable[str] | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    no_instruction_share: float = 0.2,
+    no_instruction_kinds: Iterable[str] = ("symmetric", "asymmetric"),
+    heldout_permille: int = HELDOUT_PERMILLE,
+    max_examples_scale: float = 1.0,
+    seed: int = 0,
+) -> Mixture:
+    """Build the training mixture.
+
+    ``datasets``: names (``TASKS`` keys) or ``{name: {"max_examples": int, "phrasings": [int, ...]}}``;
+    None means every dataset with its default cap. ``max_examples_scale`` multiplies every cap (tests use
+    a small value). Deterministic for a given ``seed``.
+    """
+    if datasets is None:
+        datasets = {name: {} for name in TASKS}
+    elif not isinstance(datasets, Mapping):
+        datasets = {name: {} for name in datasets}
+    unknown = set(datasets) - set(TASKS)
+    if unknown:
+        raise ValueError(f"Unknown dataset(s) {sorted(unknown)}; known: {', '.join(TASKS)}")
+    if not 0.0 <= no_instruction_share <= 1.0:
+        raise ValueError("no_instruction_share must be between 0 and 1")
+    no_instruction_kinds = set(no_instruction_kinds)
+    data_dir = Path(data_dir or default_data_dir())
+    columns: dict[str, dict[str, list[str]]] = {}
+    prompts: dict[str, dict[str, str]] = {}
+    stats: dict[str, dict[str, int]] = {}
+    label_ids: dict[str, list[list[int]]] = {}
+    for name, options in datasets.items():
+        options = dict(options or {})
+        spec = TASKS[name]
+        rng = random.Random(f"{seed}:{name}")
+        cap = max(1, int(int(options.get("max_examples", spec.max_examples)) * max_examples_scale))
+        if spec.kind == "classification":
+            rows: list[tuple[str, ...]] = classification_examples(
+                labeled_split(name, "train", data_dir, heldout_permille), cap, rng)
+        else:
+            rows = pair_split(name, "train", data_dir, heldout_permille)
+            rows = [(r[1], r[0], *r[2:]) if spec.kind == "symmetric" and rng.random() < 0.5 else r for r in rows]
+            rng.shuffle(rows)
+            rows = _fill_negatives(rows[:cap], rng)
+        phrasings = [int(k) for k in options.get("phrasings", range(len(spec.instructions)))]
+        share = no_instruction_share if spec.kind in no_instruction_kinds else 0.0
+        groups: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for row in rows:
+            if share and rng.random() < share:
+                groups[f"{name}__{NO_INSTRUCTION}"].append(row)
+            else:
+                groups[f"{name}__p{phrasings[rng.randrange(len(phrasings))]}"].append(row)
+        counts = Counter()
+        for key in sorted(groups):
+            group = groups[key]
+            width = 3 if spec.kind == "classification" else len(group[0])
+            columns[key] = {col: [row[i] for row in group] for i, col in enumerate(COLUMNS[:width])}
+            if spec.kind == "classification":
+                label_ids[key] = [[row[3], row[4]] for row in group]
+            if key.endswith(f"__{NO_INSTRUCTION}"):
+                prompts[key] = {}
+                counts["no_instruction"] += len(group)
+            else:
+                full = spec.prompts(int(key.rsplit("__p", 1)[1]))
+                prompts[key] = {col: full[col] for col in COLUMNS[:width]}
+                counts["instructed"] += len(group)
+        stats[name] = {"examples": len(rows), "columns": min(len(rows[0]), 3) if rows else 0, **counts}
+    return Mixture(columns, prompts, stats, label_ids)
