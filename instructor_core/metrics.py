@@ -1,4 +1,8 @@
-"""How well an embedding space separates labels, and how much an instruction changes that."""
+"""How well an embedding space separates labels, and how much an instruction changes that.
+
+Labels may be strings or numbers; None, NaN and blank strings mark unlabeled rows, which every label
+metric leaves out.
+"""
 
 from __future__ import annotations
 
@@ -10,58 +14,72 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, s
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
+from .errors import InputError
 from .similarity import l2_normalize
 
 SEPARATION_METRICS = ("knn_accuracy", "silhouette")
 
 
+def _labelled_mask(labels: Sequence[object]) -> np.ndarray:
+    """True where a row has a label (not None, NaN or blank)."""
+    series = pd.Series(list(labels), dtype=object)
+    return (series.notna() & (series.astype(str).str.strip() != "")).to_numpy()
+
+
 def _labelled(embeddings: np.ndarray, labels: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
-    """Rows with a label (None/NaN/blank are unlabeled and left out), labels as strings."""
-    labels = pd.Series(list(labels), dtype=object)
+    """The labelled rows of ``embeddings`` (any array, one row per label) and their labels as strings."""
+    labels = list(labels)
     if len(labels) != len(embeddings):
-        raise ValueError(f"{len(labels)} labels for {len(embeddings)} embeddings")
-    keep = labels.notna().to_numpy() & (labels.astype(str).str.strip() != "").to_numpy()
-    return np.asarray(embeddings)[keep], labels[keep].astype(str).to_numpy()
+        raise InputError(f"There are {len(labels)} labels for {len(embeddings)} texts; they must match one to one.")
+    keep = _labelled_mask(labels)
+    return np.asarray(embeddings)[keep], np.array([str(v) for v, k in zip(labels, keep) if k], dtype=object)
 
 
 def silhouette_cosine(embeddings: np.ndarray, labels: Sequence[object], sample_size: int = 5000,
                       random_state: int = 0) -> float | None:
-    """Mean cosine silhouette of the labels (-1..1); None when fewer than 2 labels or all singletons."""
+    """Mean cosine silhouette of the labels (-1..1), on a seeded sample of ``sample_size`` rows when larger.
+
+    None when fewer than 2 labels or every label is a singleton (the silhouette is undefined).
+    """
     x, y = _labelled(embeddings, labels)
     n_labels = len(set(y))
     if n_labels < 2 or n_labels >= len(y):
         return None
-    sample = min(sample_size, len(y)) if len(y) > sample_size else None
+    sample = sample_size if len(y) > sample_size else None
     return float(silhouette_score(x, y, metric="cosine", sample_size=sample, random_state=random_state))
 
 
 def knn_accuracy(embeddings: np.ndarray, labels: Sequence[object], k: int = 5, folds: int = 5,
                  random_state: int = 0) -> float | None:
-    """Cross-validated accuracy of a cosine kNN classifier; labels with a single example are left out.
+    """Stratified cross-validated accuracy of a cosine k-nearest-neighbour classifier.
 
-    Folds shrink to the size of the smallest class (at least 2); None if no class has 2 examples.
+    Labels with a single example cannot be both trained on and tested, so they are left out; the
+    number of folds shrinks to the size of the smallest remaining label (at least 2). None when fewer
+    than 2 labels have 2 examples.
     """
     x, y = _labelled(embeddings, labels)
     values, counts = np.unique(y, return_counts=True)
     keep = np.isin(y, values[counts >= 2])
     x, y = x[keep], y[keep]
-    if len(set(y)) < 2:
+    counts = counts[counts >= 2]
+    if len(counts) < 2:
         return None
-    folds = int(min(folds, np.unique(y, return_counts=True)[1].min()))
+    folds = int(min(folds, counts.min()))
+    smallest_train_fold = len(y) - int(np.ceil(len(y) / folds))
+    classifier = KNeighborsClassifier(n_neighbors=min(k, smallest_train_fold), metric="cosine", algorithm="brute")
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
-    n_train = len(y) - len(y) // folds - 1
-    classifier = KNeighborsClassifier(n_neighbors=max(1, min(k, n_train)), metric="cosine")
     return float(cross_val_score(classifier, l2_normalize(x), y, cv=splitter).mean())
 
 
 def cluster_label_agreement(clusters: Sequence[int], labels: Sequence[object]) -> dict[str, float]:
-    """Adjusted Rand index and normalised mutual information between clusters and labels."""
-    clusters = np.asarray(clusters)
-    labels = pd.Series(list(labels), dtype=object)
-    keep = labels.notna().to_numpy()
-    y = labels[keep].astype(str).to_numpy()
-    return {"ari": float(adjusted_rand_score(y, clusters[keep])),
-            "nmi": float(normalized_mutual_info_score(y, clusters[keep]))}
+    """Adjusted Rand index and normalised mutual information between clusters and the labelled rows' labels.
+
+    1 is perfect agreement; ARI is about 0 for chance. NaN for both when no row has a label.
+    """
+    kept, y = _labelled(np.asarray(clusters), labels)
+    if len(y) == 0:
+        return {"ari": float("nan"), "nmi": float("nan")}
+    return {"ari": float(adjusted_rand_score(y, kept)), "nmi": float(normalized_mutual_info_score(y, kept))}
 
 
 def label_separation(embeddings: np.ndarray, labels: Sequence[object]) -> dict[str, float | None]:
@@ -70,11 +88,9 @@ def label_separation(embeddings: np.ndarray, labels: Sequence[object]) -> dict[s
 
 
 def instruction_effect(without: np.ndarray, with_: np.ndarray, labels: Sequence[object]) -> pd.DataFrame:
-    """Each separation metric without and with an instruction, and the difference (with minus without)."""
+    """Rows knn_accuracy and silhouette; columns metric, without, with, delta (with minus without)."""
     before, after = label_separation(without, labels), label_separation(with_, labels)
-    rows = []
-    for metric in SEPARATION_METRICS:
-        a, b = before[metric], after[metric]
-        rows.append({"metric": metric, "without": a, "with": b,
-                     "delta": None if a is None or b is None else b - a})
-    return pd.DataFrame(rows)
+    rows = [{"metric": metric, "without": before[metric], "with": after[metric],
+             "delta": None if before[metric] is None or after[metric] is None else after[metric] - before[metric]}
+            for metric in SEPARATION_METRICS]
+    return pd.DataFrame(rows, columns=["metric", "without", "with", "delta"])

@@ -17,7 +17,11 @@ INSTRUCTOR_HUB_IDS: tuple[str, ...] = ("hkunlp/instructor-xl", "hkunlp/instructo
 # Downloaded by "auto" when nothing is cached but the hub answers: the paper's strong, CPU-friendly size.
 AUTO_DOWNLOAD_ID = "hkunlp/instructor-large"
 BUNDLED = "bundled"
+BUNDLED_BASE = "bundled-base"  # the same base model, named for comparison with instructor-mini
 BUNDLED_DISPLAY_NAME = "all-MiniLM-L6-v2 (bundled)"
+# Our instruction-tuned MiniLM (issue 6), shipped in the repo; see its model card for how it was trained.
+INSTRUCTOR_MINI = "instructor-mini"
+INSTRUCTOR_MINI_PATH = Path(__file__).resolve().parents[1] / "assets" / "models" / INSTRUCTOR_MINI
 HUB_CHECK_TIMEOUT_S = 2.0
 
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
@@ -111,8 +115,12 @@ def resolve_model(model: str = "auto") -> ModelSource:
         if hub_reachable():
             return ModelSource(AUTO_DOWNLOAD_ID, AUTO_DOWNLOAD_ID, True, offline=False)
         return _bundled()
-    if model == BUNDLED:
+    if model in (BUNDLED, BUNDLED_BASE):
         return _bundled()
+    if model == INSTRUCTOR_MINI:
+        if not (INSTRUCTOR_MINI_PATH / "modules.json").exists():
+            raise ModelLoadError(f"'{INSTRUCTOR_MINI}' is not in this copy of the project ({INSTRUCTOR_MINI_PATH}).")
+        return ModelSource(INSTRUCTOR_MINI, str(INSTRUCTOR_MINI_PATH), True, offline=True)
     path = Path(model).expanduser()
     if path.is_dir():
         if not ((path / "modules.json").exists() or (path / "config.json").exists()):

@@ -1,94 +1,155 @@
-"""2-D projections of embeddings (UMAP, t-SNE, PCA) and alignment of two layouts for side-by-side views."""
+"""2-D projections of embeddings (UMAP, t-SNE, PCA) and alignment of two layouts for side-by-side views.
+
+UMAP's first call in a process compiles numba code (10-15 s on 2 cores); ``warm_up`` pays it up front.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.linalg import orthogonal_procrustes
+from threadpoolctl import threadpool_limits
 
 from .errors import InputError
-from .similarity import l2_normalize
 
 METHODS = ("umap", "tsne", "pca")
-_PARAMS = {"umap": {"n_neighbors", "min_dist", "metric"}, "tsne": {"perplexity", "metric"}, "pca": set()}
-# openTSNE beat scikit-learn's t-SNE on a 2-core machine (bench/tsne_backends.py: 1.8 s vs 2.3 s at
-# 1k points, 14.5 s vs 35.1 s at 5k, 384-d cosine), and its lead grows with n.
+METRICS = ("cosine", "euclidean")
+DEFAULTS: dict[str, dict[str, object]] = {
+    "umap": {"n_neighbors": 15, "min_dist": 0.1, "metric": "cosine"},
+    "tsne": {"perplexity": 30.0, "metric": "cosine"},
+    "pca": {},
+}
+_NUMBER_RULES: dict[str, tuple[Callable[[float], bool], str]] = {  # name: (valid?, what is valid)
+    "n_neighbors": (lambda v: v >= 2, "of at least 2"),
+    "min_dist": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "perplexity": (lambda v: v > 0, "above 0"),
+}
+# UMAP and t-SNE place a point by its neighbours; below this many texts there is no neighbourhood to
+# speak of, so ``project`` draws PCA instead (the layout of 3-5 points says no more than PCA's).
+MIN_NEIGHBOURHOOD_POINTS = 6
+# bench/tsne_backends.py on 2 cores shared with other work (load about 3), 384-d, cosine, perplexity 30, seconds:
+#   points   openTSNE 1 thread / 2 threads   scikit-learn 1 thread / 2 threads   (2-D kNN accuracy 1.000 in all)
+#    1,000            2.6 / 24.1                       3.4 / 44.7
+#    5,000           21.7 / 40.0                      30.4 / 71.3
+# (a second run, at load 3-4, ranked them the same.) One thread wins: t-SNE's threads wait on each other
+# every iteration, which is ruinous when the cores are shared, as they are with the encoder and other
+# requests; and openTSNE is the faster single thread.
 TSNE_BACKEND = "opentsne"
+TSNE_THREADS = 1
 
 
 def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0, **params: object) -> np.ndarray:
-    """Project ``embeddings`` (n, d) to (n, 2) float32; the same input and seed give the same layout."""
-    method = method.lower()
+    """(n, 2) float32 layout of ``embeddings`` (n, d); the same input and seed give the same layout.
+
+    ``params``: UMAP ``n_neighbors`` (15, capped at n - 1), ``min_dist`` (0.1), ``metric`` ("cosine");
+    t-SNE ``perplexity`` (30, capped at (n - 1) / 3 so each point has 3 x perplexity neighbours),
+    ``metric`` ("cosine"); PCA none. With fewer than ``MIN_NEIGHBOURHOOD_POINTS`` texts every method
+    draws PCA. Raises InputError for fewer than 3 texts, an unknown method or unknown/invalid params.
+    """
+    method = str(method).lower().replace("-", "")
     if method not in METHODS:
         raise InputError(f"Unknown projection '{method}'. Choose one of: UMAP, t-SNE, PCA.")
-    unknown = set(params) - _PARAMS[method]
-    if unknown:
-        raise InputError(f"{method} does not take: {', '.join(sorted(unknown))}.")
+    options = _checked_params(method, params)
     x = np.asarray(embeddings, dtype=np.float32)
-    n = len(x)
-    if n < 3:
-        raise InputError(f"Need at least 3 texts to draw a projection; got {n}.")
-    if method == "pca" or n < 6:  # UMAP and t-SNE need a neighbourhood; with 3-5 points PCA says as much
+    if x.ndim != 2:
+        raise InputError(f"Expected one embedding per row (a 2-D array); got an array of shape {x.shape}.")
+    if len(x) < 3:
+        raise InputError(f"Need at least 3 texts to project; got {len(x)}.")
+    if method == "pca" or len(x) < MIN_NEIGHBOURHOOD_POINTS:
         return _pca(x)
     if method == "umap":
-        return _umap(x, random_state, **params)
-    return _tsne(x, random_state, **params)
+        return _umap(x, random_state, **options)
+    return _tsne(x, random_state, **options)
+
+
+def _checked_params(method: str, params: dict[str, object]) -> dict[str, object]:
+    """``params`` over the method's defaults; InputError naming any unknown or out-of-range one."""
+    unknown = sorted(set(params) - set(DEFAULTS[method]))
+    if unknown:
+        accepted = ", ".join(DEFAULTS[method]) or "no parameters"
+        raise InputError(f"{method} does not take: {', '.join(unknown)} (it takes {accepted}).")
+    options = {**DEFAULTS[method], **params}
+    if "metric" in options and options["metric"] not in METRICS:
+        raise InputError(f"Unknown metric '{options['metric']}'. Choose one of: {', '.join(METRICS)}.")
+    for name, (valid, wanted) in _NUMBER_RULES.items():
+        if name in options and not _is_valid_number(options[name], valid):
+            raise InputError(f"{name} must be a number {wanted}; got {options[name]!r}.")
+    return options
+
+
+def _is_valid_number(value: object, valid: Callable[[float], bool]) -> bool:
+    try:
+        return valid(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 def _pca(x: np.ndarray) -> np.ndarray:
     from sklearn.decomposition import PCA
 
-    coords = PCA(n_components=2, svd_solver="full").fit_transform(x - x.mean(axis=0))
+    coords = PCA(n_components=2, svd_solver="full").fit_transform(x)
     signs = np.sign(coords[np.abs(coords).argmax(axis=0), [0, 1]])  # fix the arbitrary sign of each axis
     return (coords * np.where(signs == 0, 1, signs)).astype(np.float32)
 
 
-def _umap(x: np.ndarray, random_state: int, n_neighbors: int = 15, min_dist: float = 0.1,
-          metric: str = "cosine") -> np.ndarray:
+def _umap(x: np.ndarray, random_state: int, n_neighbors: int, min_dist: float, metric: str) -> np.ndarray:
     import umap
 
-    reducer = umap.UMAP(n_components=2, n_neighbors=int(max(2, min(n_neighbors, len(x) - 1))),
-                        min_dist=float(min_dist), metric=metric, random_state=random_state, init="spectral"
-                        if len(x) > n_neighbors + 2 else "random", n_jobs=1)
+    n_neighbors = min(int(n_neighbors), len(x) - 1)
+    # spectral init needs a graph larger than the neighbourhood; random init is what UMAP falls back to anyway
+    init = "spectral" if len(x) > n_neighbors + 2 else "random"
+    reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=float(min_dist), metric=metric,
+                        init=init, random_state=random_state, n_jobs=1)  # a seed makes UMAP single-threaded
     return reducer.fit_transform(x).astype(np.float32)
 
 
-def _tsne(x: np.ndarray, random_state: int, perplexity: float = 30.0, metric: str = "cosine") -> np.ndarray:
-    perplexity = float(max(1.0, min(perplexity, (len(x) - 1) / 3)))
-    if TSNE_BACKEND == "opentsne":
-        from openTSNE import TSNE
+def _tsne(x: np.ndarray, random_state: int, perplexity: float, metric: str) -> np.ndarray:
+    perplexity = max(1.0, min(float(perplexity), (len(x) - 1) / 3))
+    with threadpool_limits(limits=TSNE_THREADS):  # BLAS and OpenMP too, not only the backend's own threads
+        if TSNE_BACKEND == "opentsne":
+            from openTSNE import TSNE
 
-        return np.asarray(TSNE(perplexity=perplexity, metric=metric, random_state=random_state, n_jobs=-1,
-                               initialization="pca", verbose=False).fit(x), dtype=np.float32)
-    from sklearn.manifold import TSNE as SkTSNE
+            layout = TSNE(perplexity=perplexity, metric=metric, initialization="pca", random_state=random_state,
+                          n_jobs=TSNE_THREADS, verbose=False).fit(x)
+            return np.asarray(layout, dtype=np.float32)
+        from sklearn.manifold import TSNE as SklearnTSNE
 
-    return SkTSNE(perplexity=perplexity, metric=metric, init="pca", random_state=random_state).fit_transform(
-        x).astype(np.float32)
+        layout = SklearnTSNE(perplexity=perplexity, metric=metric, init="pca", random_state=random_state,
+                             n_jobs=TSNE_THREADS).fit_transform(x)
+        return layout.astype(np.float32)
 
 
 def warm_up() -> None:
-    """Compile UMAP's numba code now (about 10 s on first use) so the first user request does not pay it."""
+    """Compile UMAP's numba code now so the first user request does not wait for it."""
     x = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
-    _umap(x, random_state=0, n_neighbors=5)
+    project(x, "umap", n_neighbors=5)
 
 
 def align_to(reference: np.ndarray, layout: np.ndarray) -> np.ndarray:
-    """``layout`` rotated/reflected, scaled and shifted to best match ``reference`` (orthogonal Procrustes),
-    so two layouts of the same texts can be compared point by point."""
+    """``layout`` rotated/reflected, uniformly scaled and shifted onto ``reference``'s frame (float32).
+
+    Orthogonal Procrustes on the centred, unit-spread point sets; the result has the reference's
+    centre and overall spread, so two plots of the same texts can be compared point by point.
+    """
     ref, lay = np.asarray(reference, dtype=np.float64), np.asarray(layout, dtype=np.float64)
+    if ref.shape != lay.shape:
+        raise ValueError(f"layouts differ in shape: {ref.shape} vs {lay.shape}")
     ref_center, lay_center = ref.mean(axis=0), lay.mean(axis=0)
     ref_c, lay_c = ref - ref_center, lay - lay_center
     ref_scale, lay_scale = np.linalg.norm(ref_c), np.linalg.norm(lay_c)
-    if ref_scale == 0 or lay_scale == 0:
-        return layout.astype(np.float32)
+    if ref_scale == 0 or lay_scale == 0:  # a collapsed layout has no orientation: only shift it
+        return (lay_c + ref_center).astype(np.float32)
     rotation, _ = orthogonal_procrustes(lay_c / lay_scale, ref_c / ref_scale)
     return ((lay_c / lay_scale) @ rotation * ref_scale + ref_center).astype(np.float32)
 
 
 def project_pair(embeddings_a: np.ndarray, embeddings_b: np.ndarray, method: str = "umap", random_state: int = 0,
                  **params: object) -> tuple[np.ndarray, np.ndarray]:
-    """Both sets projected with the same method and seed; B aligned onto A."""
+    """Two embeddings of the same texts projected with the same method, params and seed; B aligned onto A."""
     if len(embeddings_a) != len(embeddings_b):
-        raise InputError("Both sets must hold the same texts to be compared side by side.")
+        raise InputError(f"Both sets must hold the same texts to be compared side by side; got "
+                         f"{len(embeddings_a)} and {len(embeddings_b)} rows.")
     coords_a = project(embeddings_a, method, random_state, **params)
     coords_b = project(embeddings_b, method, random_state, **params)
     return coords_a, align_to(coords_a, coords_b)

@@ -1,0 +1,119 @@
+"""Clustering on blobs with known answers, automatic k, noise, keywords and cluster summaries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from instructor_core import InputError
+from instructor_core.clustering import (
+    NOISE_KEYWORDS,
+    cluster,
+    cluster_keywords,
+    cluster_summary,
+    representative_texts,
+)
+from instructor_core.metrics import cluster_label_agreement
+from tests.test_metrics import blobs
+
+
+@pytest.mark.parametrize("method", ["kmeans", "agglomerative", "hdbscan"])
+def test_recovers_blobs_numbered_by_size(method):
+    x, truth = blobs(sizes=(20, 60, 40, 30))
+    result = cluster(x, method=method, k_range=(2, 8), min_cluster_size=10)
+    assert result.method == method and result.n_clusters == 4
+    assert cluster_label_agreement(result.labels, truth)["ari"] == 1.0
+    assert result.labels.dtype.kind == "i"
+    assert np.bincount(result.labels).tolist() == [60, 40, 30, 20]  # 0 is the largest
+    assert result.silhouette > 0.5
+
+
+def test_automatic_k_scores_every_k_and_picks_the_best():
+    x, _ = blobs(sizes=(30, 30, 30))
+    result = cluster(x, "kmeans", "auto", k_range=(2, 6))
+    assert set(result.k_scores) == {2, 3, 4, 5, 6}
+    assert result.n_clusters == 3 == max(result.k_scores, key=result.k_scores.get)
+    assert result.silhouette == result.k_scores[3]
+
+
+def test_k_range_is_capped_at_n_minus_one():
+    x, _ = blobs(sizes=(3, 3))
+    assert max(cluster(x, "agglomerative", "auto", k_range=(2, 12)).k_scores) == 5
+
+
+def test_fixed_k_is_respected_and_deterministic():
+    x, _ = blobs(sizes=(30, 30, 30), spread=1.5)
+    result = cluster(x, "kmeans", 5, random_state=1)
+    assert result.n_clusters == 5 == len(set(result.labels)) and result.k_scores == {}
+    np.testing.assert_array_equal(result.labels, cluster(x, "kmeans", 5, random_state=1).labels)
+
+
+def test_hdbscan_marks_outliers_as_noise():
+    x, _ = blobs(sizes=(40, 40))
+    rng = np.random.default_rng(0)
+    shared = 8 * rng.normal(size=x.shape[1]) / np.sqrt(x.shape[1])  # brings the blobs' directions closer...
+    outliers = rng.normal(size=(3, x.shape[1])) - shared  # ...and these three far from both
+    result = cluster(np.vstack([x + shared, outliers]), "hdbscan", n_clusters=7)  # n_clusters is ignored
+    assert result.n_clusters == 2
+    assert (result.labels[-3:] == -1).all() and (result.labels[:-3] >= 0).all()
+
+
+def test_input_errors():
+    x, _ = blobs(sizes=(5, 5))
+    with pytest.raises(InputError, match="at least 2 texts"):
+        cluster(x[:1])
+    with pytest.raises(InputError, match="between 2 and 10"):
+        cluster(x, "kmeans", 11)
+    with pytest.raises(InputError, match="between 2 and 10"):
+        cluster(x, "kmeans", 1)
+    with pytest.raises(InputError, match="'auto' or a whole number"):
+        cluster(x, "kmeans", "many")
+    with pytest.raises(InputError, match="Unknown clustering method"):
+        cluster(x, "dbscan")
+    with pytest.raises(InputError, match="at least 2"):
+        cluster(x, "hdbscan", min_cluster_size=1)
+    with pytest.raises(InputError, match="set the number of clusters yourself"):
+        cluster(x[:2], "kmeans", "auto")
+
+
+def planted_texts(seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """Three clusters of texts drawing on one shared filler vocabulary plus one planted word each."""
+    rng = np.random.default_rng(seed)
+    filler = ["table", "window", "river", "garden", "market", "letter", "summer", "engine", "silver", "forest"]
+    planted = ["volcano", "saxophone", "glacier"]
+    labels = np.repeat([0, 1, 2], 15)
+    texts = [" ".join([*rng.choice(filler, 6), planted[c]]) for c in labels]
+    return texts, labels
+
+
+def test_keywords_find_each_clusters_planted_word():
+    texts, labels = planted_texts()
+    keywords = cluster_keywords(texts, labels, top_n=3)
+    assert [words[0] for words in keywords.values()] == ["volcano", "saxophone", "glacier"]
+    assert all(len(words) == 3 for words in keywords.values())
+
+
+def test_keywords_without_vocabulary_and_in_other_languages():
+    assert cluster_keywords(["the a", "of and", ""], [0, 1, 1]) == {0: [], 1: []}  # only stop words
+    keywords = cluster_keywords(["le chat dort", "le chat mange", "東京 大阪", "東京 京都"], [0, 0, 1, 1], top_n=1)
+    assert keywords == {0: ["chat"], 1: ["東京"]}
+
+
+def test_representative_texts_are_nearest_the_centroid():
+    texts = ["core", "edge", "middle", "other"]
+    x = np.array([[1.0, 0.1], [0.2, 1.0], [1.0, 0.5], [-1.0, 0.0]])
+    labels = np.array([0, 0, 0, 1])
+    assert representative_texts(texts, x, labels, n=2) == {0: ["middle", "core"], 1: ["other"]}
+
+
+def test_summary_lists_clusters_by_size_with_noise_last():
+    texts, labels = planted_texts()
+    x = np.eye(3)[labels]
+    labels = np.where(np.arange(len(labels)) < 5, -1, labels)  # five noise rows, taken from cluster 0
+    summary = cluster_summary(texts, x, labels, top_n_keywords=2, n_representatives=2)
+    assert list(summary.columns) == ["cluster", "size", "share", "keywords", "representatives"]
+    assert summary["cluster"].tolist() == [1, 2, 0, -1] and summary["size"].tolist() == [15, 15, 10, 5]
+    assert summary["share"].sum() == pytest.approx(1.0)
+    assert summary["keywords"].iloc[0].startswith("saxophone")
+    assert summary["keywords"].iloc[-1] == NOISE_KEYWORDS
+    assert summary["representatives"].iloc[0].count(" | ") == 1
