@@ -1,0 +1,38 @@
+"""The headless command: embed (and cluster) a CSV column from a script."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from instructor_core.cli import main
+
+
+def test_embed_and_cluster_a_csv(tmp_path, capsys):
+    source = pd.DataFrame({"id": ["007", "008", "009", "010", "011", "012"],
+                           "body": ["pasta with garlic", "tomato sauce recipe", "", "phone charger broke",
+                                    "battery lasts long", "=cmd|' /C calc'!A0"]})
+    path = tmp_path / "in.csv"
+    source.to_csv(path, index=False)
+    out = tmp_path / "out"
+    code = main(["embed", str(path), "--model", "bundled", "--device", "cpu", "--column", "body",
+                 "--instruction", "Represent the text for clustering by topic: ", "--clusters", "2",
+                 "--projection", "pca", "--out-dir", str(out), "--format", "parquet"])
+    assert code == 0
+    table = pd.read_csv(out / "clustered.csv", dtype=str)
+    assert list(table["id"]) == list(source["id"]) and table["cluster"].isna().tolist() == [False, False, True,
+                                                                                             False, False, False]
+    assert table["body"].iloc[5].startswith("'=")  # formula neutralised
+    embeddings = np.stack(pd.read_parquet(out / "embeddings.parquet")["embedding"])
+    assert embeddings.shape == (6, 384) and np.isnan(embeddings[2]).all()
+    assert str(out / "clusters.csv") in capsys.readouterr().out
+
+
+def test_embed_only_and_clear_errors(tmp_path, capsys):
+    path = tmp_path / "in.csv"
+    pd.DataFrame({"text": ["one text here", "another one"]}).to_csv(path, index=False)
+    assert main(["embed", str(path), "--model", "bundled", "--device", "cpu", "--out-dir", str(tmp_path / "o")]) == 0
+    assert np.load(tmp_path / "o" / "embeddings.npy").shape == (2, 384)
+    assert main(["embed", str(path), "--model", "no/such-model", "--out-dir", str(tmp_path / "o")]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert main(["embed", str(path), "--column", "missing", "--model", "bundled"]) == 2
