@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 import pandas as pd
 
 from instructor_core import InputError, ModelLoadError
@@ -133,13 +134,14 @@ class Dataset:
 
     frame: pd.DataFrame
     texts: list[str]
-    row_index: object
-    labels: object | None
+    row_index: np.ndarray  # positions in ``frame`` of the kept texts
+    labels: np.ndarray | None
     notes: list[str]
 
 
 def load_dataset(choice: str, upload: str | None, text_column: str, label_column: str | None,
                  max_rows: int) -> Dataset:
+    """Read the chosen table and take its texts (and labels, unless ``label_column`` is none)."""
     frame, notes = load_frame(choice, upload, max_rows)
     prepared = prepare_texts(frame, text_column)
     notes = [*notes, *prepared.notes]
