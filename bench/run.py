@@ -57,9 +57,12 @@ def bench_encode(model: str, n: int, batch_size: int) -> list[dict]:
     for kind in ("short", "long"):
         texts = corpus(n, long=kind == "long", seed=1 if kind == "short" else 2)
         st.encode(texts[:64], batch_size=batch_size)  # warm both paths once
-        encoder.cache.clear()
-        t_st, _ = timed(st.encode, texts, prompt=INSTRUCTION, batch_size=batch_size, normalize_embeddings=True)
-        t_ours, _ = timed(encoder.encode, texts, instruction=INSTRUCTION, batch_size=batch_size)
+        t_st = t_ours = float("inf")
+        for _ in range(2):  # alternate and keep each side's best, so drift in machine load hits both
+            t_st = min(t_st, timed(st.encode, texts, prompt=INSTRUCTION, batch_size=batch_size,
+                                   normalize_embeddings=True)[0])
+            encoder.cache.clear()
+            t_ours = min(t_ours, timed(encoder.encode, texts, instruction=INSTRUCTION, batch_size=batch_size)[0])
         t_cached, _ = timed(encoder.encode, texts, instruction=INSTRUCTION, batch_size=batch_size)
         rows.append({"texts": f"{n} {kind}", "sentence-transformers texts/s": n / t_st,
                      "Encoder.encode texts/s": n / t_ours, "ratio (ours / ST)": t_st / t_ours,
@@ -138,8 +141,8 @@ def main() -> None:
     e2e_sizes = (500, 2000) if args.quick else (2000, 20_000)
     sections = []
 
-    encode = pd.DataFrame(bench_encode(args.model, 500 if args.quick else 2000, batch_size=32)).round(2)
-    sections.append(("Encoding (batch size 32, one instruction)", encode))
+    encode = pd.DataFrame(bench_encode(args.model, 300 if args.quick else 1000, batch_size=32)).round(2)
+    sections.append(("Encoding (batch size 32, one instruction; best of 2 alternating runs)", encode))
     print(encode.to_string(index=False), flush=True)
 
     rows = []
