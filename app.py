@@ -111,19 +111,27 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
     return demo
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = parse_args(argv)
+def create_app(args: argparse.Namespace) -> gr.Blocks:
+    """The app as the command line configures it (hosted mode: allow-list, time limit, bounded queue)."""
     allowed = [*HOSTED_MODELS, args.model, *args.allow_model] if args.hosted else None
     pool = EncoderPool(args.model, args.device, args.dtype, allowed=allowed, disk_cache=True if args.disk_cache else None)
     ctx = AppContext(pool, max_rows=args.max_rows, hosted=args.hosted,
                      time_limit=args.time_limit if args.hosted else None)
-    demo = build_app(ctx, concurrency=args.concurrency)
+    return build_app(ctx, concurrency=args.concurrency)
+
+
+def launch_options(args: argparse.Namespace) -> dict:
+    """Keyword arguments for ``Blocks.launch``: where to listen, the upload cap, the stylesheet."""
+    return {"server_name": args.host, "server_port": args.port, "share": args.share, "css": CSS,
+            "max_file_size": f"{args.max_upload_mb}mb", "footer_links": ["api"]}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    demo = create_app(args)
     threading.Thread(target=warm_up, name="umap-warm-up", daemon=True).start()
-    demo.launch(
-        server_name=args.host, server_port=args.port, share=args.share, css=CSS,
-        max_file_size=f"{args.max_upload_mb}mb", footer_links=["api"],
-    )
+    demo.launch(**launch_options(args))
 
 
 if __name__ == "__main__":
