@@ -26,7 +26,7 @@ def build_instruction(domain: str = "", text_type: str = "", objective: str = ""
     'Represent the Amazon review for classifying sentiment: '
     """
     domain, text_type = _clean(domain), _clean(text_type) or "text"
-    objective = re.sub(r"^for\s+", "", _clean(objective), flags=re.IGNORECASE).rstrip(" .:;")
+    objective = re.sub(r"^for\b\s*", "", _clean(objective), flags=re.IGNORECASE).rstrip(" .:;")
     subject = f"{domain} {text_type}" if domain else text_type
     return f"Represent the {subject} for {objective}: " if objective else f"Represent the {subject}: "
 
@@ -40,24 +40,33 @@ def check_instructions(instructions: Sequence[str | None], max_count: int = MAX_
         raise InputError(f"You entered {len(cleaned)} instructions; the limit is {max_count}. Remove some rows.")
     seen: set[str] = set()
     for ins in cleaned:
-        key = ins.strip()
+        key = ins.strip()  # "x: " and "x:  " tokenize alike: the same instruction to the model
         if key in seen:
-            raise InputError(f"The instruction “{key or '(no instruction)'}” appears twice; each row should differ.")
+            if not key:
+                raise InputError("More than one row is blank (no instruction); keep one blank row at most.")
+            raise InputError(f"The instruction “{key}” appears twice; each row should differ, since comparing "
+                             "an instruction with itself tells nothing.")
         seen.add(key)
     return cleaned
 
 
 @dataclass(frozen=True)
 class InstructionPreset:
+    """A named example instruction from the library, e.g. ("Wikipedia QA (query)", "Represent ...", "retrieval")."""
+
     name: str
     instruction: str
     task_type: str
 
 
 @lru_cache(maxsize=4)
-def load_instruction_library(path: str | Path = LIBRARY_PATH) -> dict:
-    """The example-instruction library (``assets/instructions.json``)."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def load_instruction_library(path: str | Path | None = None) -> dict:
+    """The example-instruction library: ``{"task_types": {...}, "phrasing_sets": [...]}``.
+
+    ``path`` defaults to the repository's ``assets/instructions.json``; the result is cached, so treat it
+    as read-only.
+    """
+    return json.loads(Path(path or LIBRARY_PATH).read_text(encoding="utf-8"))
 
 
 def instruction_presets(task_type: str | None = None) -> list[InstructionPreset]:
