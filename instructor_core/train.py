@@ -62,6 +62,7 @@ class DataConfig:
     no_instruction_kinds: list[str] = field(default_factory=lambda: ["symmetric", "asymmetric"])
     heldout_permille: int = medi.HELDOUT_PERMILLE
     max_examples_scale: float = 1.0
+    classification_hard_negatives: bool = True
     seed: int = 0
 
 
@@ -209,6 +210,7 @@ def load_base_model(config: TrainConfig):
     model = SentenceTransformer(source.location, device=pick_training_device(),
                                 local_files_only=source.offline, model_kwargs={"dtype": torch.float32})
     model.set_pooling_include_prompt(False)
+    model.inference_max_seq_length = model.max_seq_length  # restored before saving
     model.max_seq_length = config.max_seq_length
     return model
 
@@ -217,19 +219,28 @@ def pick_training_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def build_training_data(config: TrainConfig):
-    """(DatasetDict, prompts, mixture) for the trainer. Classification sub-datasets get a ``label``
-    column ``[anchor class, negative class]`` when same-label masking is on."""
+def build_training_data(config: TrainConfig, mixture: medi.Mixture | None = None):
+    """(DatasetDict, prompts, mixture) for the trainer, from ``mixture`` or else from ``config.data``.
+    Classification sub-datasets get a ``label`` column ``[anchor class, negative class]`` when same-label
+    masking is on."""
+    if mixture is not None:
+        return _with_labels(config, mixture)
     data = config.data
     mixture = medi.build_mixture(
         data.datasets, data_dir=data.data_dir, no_instruction_share=data.no_instruction_share,
         no_instruction_kinds=data.no_instruction_kinds, heldout_permille=data.heldout_permille,
-        max_examples_scale=data.max_examples_scale, seed=data.seed,
+        max_examples_scale=data.max_examples_scale,
+        classification_hard_negatives=data.classification_hard_negatives, seed=data.seed,
     )
+    return _with_labels(config, mixture)
+
+
+def _with_labels(config: TrainConfig, mixture: medi.Mixture):
+    columns = {key: dict(cols) for key, cols in mixture.columns.items()}
     if config.mask_same_label_negatives and config.loss == "mnrl":
         for key, labels in mixture.labels.items():
-            mixture.columns[key]["label"] = labels
-    return mixture.to_dataset_dict(), mixture.prompts, mixture
+            columns[key]["label"] = labels
+    return medi.Mixture(columns, mixture.prompts, mixture.stats).to_dataset_dict(), mixture.prompts, mixture
 
 
 def _precision_flags(config: TrainConfig) -> dict[str, bool]:
@@ -242,7 +253,7 @@ def _precision_flags(config: TrainConfig) -> dict[str, bool]:
 
 def training_arguments(config: TrainConfig, prompts: dict[str, dict[str, str]], has_eval: bool):
     from sentence_transformers import SentenceTransformerTrainingArguments
-    from sentence_transformers.training_args import BatchSamplers, MultiDatasetBatchSamplers
+    from sentence_transformers.base.sampler import BatchSamplers, MultiDatasetBatchSamplers
 
     out = config.resolved_output_dir()
     return SentenceTransformerTrainingArguments(
@@ -366,8 +377,11 @@ def last_checkpoint(run_dir: Path) -> Path | None:
     return max(checkpoints, key=lambda p: int(p.name.split("-")[-1])) if checkpoints else None
 
 
-def train(config: TrainConfig, resume: bool | str = False, overwrite: bool = False) -> Path:
+def train(config: TrainConfig, resume: bool | str = False, overwrite: bool = False,
+          mixture: medi.Mixture | None = None) -> Path:
     """Train, save ``<output_dir>/final`` and return its path.
+
+    ``mixture``: train on this instead of building one from ``config.data`` (custom tasks).
 
     ``resume``: True continues from the newest ``checkpoint-*`` in ``output_dir`` (a path: from that
     checkpoint). A run directory that already has checkpoints is refused unless resuming or ``overwrite``.
@@ -388,7 +402,7 @@ def train(config: TrainConfig, resume: bool | str = False, overwrite: bool = Fal
         if config.torch_threads:
             torch.set_num_threads(config.torch_threads)
         started = time.time()
-        train_data, prompts, mixture = build_training_data(config)
+        train_data, prompts, mixture = build_training_data(config, mixture)
         log.info("mixture: %d examples in %d sub-datasets (%.1fs)", len(mixture), len(train_data),
                  time.time() - started)
         run_log.write("start", config=config.to_dict(), resume_from=str(checkpoint) if checkpoint else None,
@@ -402,6 +416,7 @@ def train(config: TrainConfig, resume: bool | str = False, overwrite: bool = Fal
         )
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         final = run_dir / "final"
+        model.max_seq_length = getattr(model, "inference_max_seq_length", model.max_seq_length)
         model.save(str(final))
         run_log.write("end", final=str(final), global_step=trainer.state.global_step,
                       train_runtime_s=result.metrics.get("train_runtime"), metrics=result.metrics)
