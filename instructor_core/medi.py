@@ -6,6 +6,11 @@ instruction (an ST *prompt*: attended to, left out of the mean pool). How exampl
 * ``classification`` (SST-2, emotion, AG News, TREC, Banking77): every text is an anchor once; its
   positive is another text with the same label, its hard negative a text with a different label. The
   same instruction is on all three sides.
+* ``crossed`` (sentiment across SST-2 and emotion; topic across AG News, movie reviews, banking queries and
+  personal posts; question topic across TREC's fine labels and banking queries): texts of several sets
+  labeled by one property while another varies. The positive shares the task's label but differs in the
+  other property, the hard negative shares the other property but not the label, so an instruction, not
+  a text's domain words, decides which texts belong together.
 * ``symmetric`` (STS-B score >= 4, MRPC / QQP duplicates, RTE / CAD-SNLI entailments): the pair, in a
   random order; CAD-SNLI adds the contradiction of the same premise as a hard negative. Same
   instruction on both sides.
@@ -68,11 +73,16 @@ class TaskSpec:
     """One source dataset: its kind, the phrasings of its instruction, and its default size cap."""
 
     name: str
-    kind: str  # "classification" | "symmetric" | "asymmetric"
+    kind: str  # "classification" | "crossed" | "symmetric" | "asymmetric"
     instructions: tuple[str, ...]  # query side (and both sides unless doc_instructions is given)
     doc_instructions: tuple[str, ...] = ()  # asymmetric only: one per query phrasing, same order
     max_examples: int = 10_000
     description: str = ""
+
+    @property
+    def labeled(self) -> bool:
+        """Examples come from class labels (classification and crossed tasks)."""
+        return self.kind in ("classification", "crossed")
 
     def prompts(self, phrasing: int) -> dict[str, str]:
         query = self.instructions[phrasing]
@@ -194,10 +204,73 @@ TASKS: dict[str, TaskSpec] = {
             max_examples=5_000,
             description="WikiQA train: (question, correct sentence, incorrect sentence of the same page)",
         ),
+        TaskSpec(
+            "sentiment_x", "crossed",
+            (
+                "Represent the text for classifying its sentiment: ",
+                "Represent the sentence for classifying sentiment as positive or negative: ",
+                "Represent the review or post for sentiment classification: ",
+                "Represent the text for clustering by sentiment: ",
+            ),
+            max_examples=8_000,
+            description="crossed: SST-2 reviews and emotion tweets by sentiment (joy/love positive; sadness, "
+                        "anger, fear negative); positives from the other source, negatives from the same one",
+        ),
+        TaskSpec(
+            "topic_x", "crossed",
+            (
+                "Represent the text for classifying its topic: ",
+                "Represent the sentence for classifying what it is about: ",
+                "Represent the text for classifying its category: ",
+                "Represent the document for clustering by topic: ",
+                "Represent the review, post or article for classifying its topic: ",
+                "Represent the review or news text for classifying its category: ",
+            ),
+            max_examples=8_000,
+            description="crossed: AG News topics, movie reviews (SST-2), banking queries and personal posts "
+                        "(emotion) by topic; positives of another sentiment, negatives of the same one",
+        ),
+        TaskSpec(
+            "question_topic_x", "crossed",
+            (
+                "Represent the question for classifying what it is about: ",
+                "Represent the query for topic classification: ",
+                "Represent the question for clustering by subject: ",
+                "Represent the user question for classifying its topic: ",
+            ),
+            max_examples=1_600,
+            description="crossed with TREC's answer types: TREC questions by the topic in their fine label "
+                        "(animals, food, medicine, sports, geography, creative works, ...) and banking queries",
+        ),
     )
 }
 
 LABELED_SETS = tuple(name for name, spec in TASKS.items() if spec.kind == "classification")
+
+# Crossed tasks pool texts of several labeled sets and label them by the task's property (``label``) while
+# another property (``other``) varies: the same text belongs to different groups under different
+# instructions, which is what teaches a model to read the task objective in an instruction rather than
+# only its domain words. Per source: the task label (a fixed value or a map of the source label), and the
+# other property (a map of the source label, the source's name, or None when unknown).
+_SENTIMENT_OF = {"sst2": {"negative": "negative", "positive": "positive"},
+                 "emotion": {"joy": "positive", "love": "positive", "sadness": "negative", "anger": "negative",
+                             "fear": "negative"}}
+CROSSED_SOURCES: dict[str, dict[str, tuple[str | dict[str, str], str | dict[str, str] | None]]] = {
+    "sentiment_x": {"sst2": (_SENTIMENT_OF["sst2"], "sst2"), "emotion": (_SENTIMENT_OF["emotion"], "emotion")},
+    "topic_x": {"ag_news": ({"World": "world news", "Sports": "sports", "Business": "business",
+                             "Sci/Tech": "science and technology"}, None),
+                "sst2": ("movies", _SENTIMENT_OF["sst2"]), "banking77": ("banking", None),
+                "emotion": ("personal life", _SENTIMENT_OF["emotion"])},
+    # questions of one answer type (ENTY, LOC) split by topic: TREC's own task groups them the other way
+    "question_topic_x": {"trec_fine": ({"ENTY:animal": "animals", "ENTY:food": "food", "ENTY:dismed": "medicine",
+                                        "ENTY:sport": "sports", "ENTY:cremat": "books, films and music",
+                                        "ENTY:event": "history and events", "ENTY:veh": "vehicles",
+                                        "ENTY:plant": "plants", "ENTY:religion": "religion",
+                                        "ENTY:techmeth": "technology", "ENTY:product": "technology",
+                                        "LOC:country": "geography", "LOC:city": "geography",
+                                        "LOC:state": "geography", "LOC:mount": "geography"}, None),
+                         "banking77": ("banking", None)},
+}
 
 
 def all_training_instructions() -> set[str]:
@@ -258,12 +331,12 @@ def _labeled_raw(name: str, data_dir: Path, split: str, permille: int) -> pd.Dat
     elif name == "ag_news":
         frame = _tsv(data_dir / "ag_news" / "train_subset_alps.tsv", header=False, names=["text", "label"])
         frame["text"] = frame["text"].map(_clean_ag)
-    elif name == "trec":
+    elif name in ("trec", "trec_fine"):  # coarse answer type (ABBR, DESC, ...) or the fine tag (ENTY:food)
         lines = (data_dir / "trec" / "train_5500.label").read_text(encoding="latin-1").splitlines()
         rows = []
         for line in lines:
             tag, _, question = line.partition(" ")
-            rows.append((question.strip(), tag.split(":")[0]))
+            rows.append((question.strip(), tag if name == "trec_fine" else tag.split(":")[0]))
         frame = pd.DataFrame(rows, columns=["text", "label"])
     elif name == "banking77":
         frame = pd.read_csv(data_dir / "banking77" / "train.csv", dtype=str, keep_default_na=False)
@@ -420,6 +493,50 @@ def _fill_negatives(rows: list[tuple[str, ...]], rng: random.Random) -> list[tup
     return out
 
 
+def crossed_frame(name: str, n: int, data_dir: Path, permille: int, rng: random.Random) -> pd.DataFrame:
+    """``text``, ``label``, ``other`` of a crossed task from the train splits of its sources, about ``n``
+    texts shared evenly between them (texts whose source label maps to nothing are left out)."""
+    sources = CROSSED_SOURCES[name]
+    parts = []
+    for source, (label, other) in sources.items():
+        frame = labeled_split(source, "train", data_dir, permille)
+        frame = frame.assign(
+            label=frame["label"].map(label) if isinstance(label, dict) else label,
+            other=frame["label"].map(other) if isinstance(other, dict) else (other or ""))
+        frame = frame.dropna(subset=["label"]).fillna({"other": ""})
+        parts.append(frame.sample(min(len(frame), n // len(sources)), random_state=rng.randrange(2**31)))
+    return pd.concat(parts, ignore_index=True)
+
+
+def crossed_examples(frame: pd.DataFrame, n: int, rng: random.Random) -> list[tuple[str, str, str, int, int]]:
+    """Like :func:`classification_examples`, with a property ``other`` the instruction must look past: the
+    positive shares the anchor's label and, where possible, differs in ``other``; the negative has another
+    label and, where possible, the same ``other`` ("" = unknown)."""
+    cells: dict[tuple[str, str], list[str]] = defaultdict(list)
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for text, label, other in zip(frame["text"], frame["label"], frame["other"]):
+        cells[(label, other)].append(text)
+        by_label[label].append(text)
+    labels = sorted(by_label)
+    if len(labels) < 2:
+        return []
+    anchors = [(t, lab, oth) for (lab, oth) in sorted(cells) for t in cells[(lab, oth)] if len(by_label[lab]) >= 2]
+    rng.shuffle(anchors)
+    out = []
+    for text, label, other in anchors[:n]:
+        crossing = [cells[(label, o)] for (lab, o) in cells if lab == label and o and o != other]
+        pool = crossing[rng.randrange(len(crossing))] if crossing and other else by_label[label]
+        positive = pool[rng.randrange(len(pool))]
+        while positive == text:
+            positive = by_label[label][rng.randrange(len(by_label[label]))]
+        same_other = [lab for lab in labels if lab != label and other and (lab, other) in cells]
+        negative_label = rng.choice(same_other or [lab for lab in labels if lab != label])
+        pool = cells[(negative_label, other)] if same_other else by_label[negative_label]
+        negative = pool[rng.randrange(len(pool))]
+        out.append((text, positive, negative, labels.index(label), labels.index(negative_label)))
+    return out
+
+
 def build_mixture(
     datasets: Mapping[str, Mapping[str, object] | None] | Iterable[str] | None = None,
     *,
@@ -462,6 +579,8 @@ def build_mixture(
         if spec.kind == "classification":
             rows: list[tuple[str, ...]] = classification_examples(
                 labeled_split(name, "train", data_dir, heldout_permille), cap, rng)
+        elif spec.kind == "crossed":
+            rows = crossed_examples(crossed_frame(name, cap, data_dir, heldout_permille, rng), cap, rng)
         else:
             rows = pair_split(name, "train", data_dir, heldout_permille)
             rows = [(r[1], r[0], *r[2:]) if spec.kind == "symmetric" and rng.random() < 0.5 else r for r in rows]
@@ -479,9 +598,12 @@ def build_mixture(
         width = 0
         for key in sorted(groups):
             group = groups[key]
-            width = (3 if classification_hard_negatives else 2) if spec.kind == "classification" else len(group[0])
-            columns[key] = {col: [row[i] for row in group] for i, col in enumerate(COLUMNS[:width])}
             if spec.kind == "classification":
+                width = 3 if classification_hard_negatives else 2
+            else:  # crossed tasks always keep their negative: it is what makes them crossed
+                width = 3 if spec.kind == "crossed" else len(group[0])
+            columns[key] = {col: [row[i] for row in group] for i, col in enumerate(COLUMNS[:width])}
+            if spec.labeled:
                 label_ids[key] = [[row[3], row[4]] for row in group]
             if key.endswith(f"__{NO_INSTRUCTION}"):
                 prompts[key] = {}

@@ -145,7 +145,7 @@ def test_mixture_groups_by_dataset_and_phrasing_with_matching_prompts(fake_data:
         spec = medi.TASKS[name]
         assert len({len(v) for v in cols.values()}) == 1
         if phrasing == medi.NO_INSTRUCTION:
-            assert mixture.prompts[key] == {} and spec.kind != "classification"
+            assert mixture.prompts[key] == {} and not spec.labeled
             continue
         k = int(phrasing[1:])
         assert mixture.prompts[key]["anchor"] == spec.instructions[k]
@@ -156,12 +156,36 @@ def test_mixture_groups_by_dataset_and_phrasing_with_matching_prompts(fake_data:
             assert mixture.prompts[key]["positive"] == spec.doc_instructions[k] != mixture.prompts[key]["anchor"]
         else:
             assert len(set(mixture.prompts[key].values())) == 1
-    # several phrasings per dataset, a no-instruction share only outside classification
+    # several phrasings per dataset, a no-instruction share only outside labeled (class) tasks
     for name, spec in medi.TASKS.items():
         keys = [k for k in mixture.columns if k.startswith(name + "__")]
-        assert sum(k.endswith("__none") for k in keys) == (spec.kind != "classification"), name
+        assert sum(k.endswith("__none") for k in keys) == (not spec.labeled), name
         assert len(keys) >= 3, name
-    assert set(mixture.labels) == {k for k in mixture.columns if medi.TASKS[k.split("__")[0]].kind == "classification"}
+    assert set(mixture.labels) == {k for k in mixture.columns if medi.TASKS[k.split("__")[0]].labeled}
+
+
+def test_crossed_tasks_cross_the_other_property_and_keep_it_in_negatives(fake_data: Path):
+    """Sentiment over reviews and tweets: positives of the same sentiment from the other source, negatives
+    of the other sentiment from the same source. Topic: movie-review positives of the other sentiment."""
+    rng = random.Random(0)
+    frame = medi.crossed_frame("sentiment_x", 80, fake_data, medi.HELDOUT_PERMILLE, rng)
+    assert set(frame["label"]) == {"positive", "negative"} and set(frame["other"]) == {"sst2", "emotion"}
+    assert set(frame.loc[frame["text"].str.contains("angry"), "label"]) == {"negative"}  # anger -> negative
+    row = frame.set_index("text")
+    rows = medi.crossed_examples(frame, 60, rng)
+    assert len(rows) == 60
+    for anchor, positive, negative, label_id, negative_id in rows:
+        assert row.at[positive, "label"] == row.at[anchor, "label"] != row.at[negative, "label"]
+        assert row.at[positive, "other"] != row.at[anchor, "other"] == row.at[negative, "other"]
+        assert label_id != negative_id
+    topic = medi.crossed_frame("topic_x", 200, fake_data, medi.HELDOUT_PERMILLE, rng)
+    assert {"movies", "banking", "personal life", "sports"} <= set(topic["label"])
+    trow = topic.set_index("text")
+    movie_rows = [r for r in medi.crossed_examples(topic, 200, rng) if trow.at[r[0], "label"] == "movies"]
+    assert movie_rows and all(trow.at[a, "other"] != trow.at[p, "other"] for a, p, *_ in movie_rows)
+    mixture = medi.build_mixture(["topic_x"], data_dir=fake_data, classification_hard_negatives=False)
+    assert all(set(cols) == {"anchor", "positive", "negative"} for cols in mixture.columns.values())
+    assert set(mixture.labels) == set(mixture.columns)
 
 
 def test_mixture_is_seeded_and_respects_caps_and_options(fake_data: Path):
