@@ -40,8 +40,12 @@ def _corpus() -> list[str]:
     return lines
 
 
-def build_tiny_instructor(path: Path, seed: int = 0) -> Path:
-    """Write a tiny INSTRUCTOR-layout checkpoint to ``path`` and return it."""
+def build_tiny_instructor(path: Path, seed: int = 0, d_model: int = D_MODEL, out_dim: int = OUT_DIM,
+                          **t5_shape: int | str) -> Path:
+    """Write a tiny INSTRUCTOR-layout checkpoint to ``path`` and return it.
+
+    ``d_model``, ``out_dim`` and ``t5_shape`` (``num_layers``, ``num_heads``, ``d_kv``, ``d_ff``, ...) give it
+    another size, e.g. instructor-large's for GPU timings (bench/gpu.py); the weights stay random."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
 
@@ -77,19 +81,16 @@ def build_tiny_instructor(path: Path, seed: int = 0) -> Path:
     vocab_size = spm.SentencePieceProcessor(model_file=str(path / "spiece.model")).get_piece_size()
 
     torch.manual_seed(seed)
+    shape = {"d_kv": 8, "d_ff": 64, "num_layers": 2, "num_heads": 4, "relative_attention_num_buckets": 8,
+             "feed_forward_proj": "gated-gelu"} | t5_shape
     config = T5Config(
         vocab_size=vocab_size,
-        d_model=D_MODEL,
-        d_kv=8,
-        d_ff=64,
-        num_layers=2,
-        num_heads=4,
-        relative_attention_num_buckets=8,
+        d_model=d_model,
         dropout_rate=0.0,
-        feed_forward_proj="gated-gelu",
         is_encoder_decoder=False,
         pad_token_id=0,
         eos_token_id=1,
+        **shape,
     )
     config.architectures = ["T5EncoderModel"]
     model = T5EncoderModel(config).eval()
@@ -109,7 +110,7 @@ def build_tiny_instructor(path: Path, seed: int = 0) -> Path:
     _write_json(
         path / "1_Pooling" / "config.json",
         {
-            "word_embedding_dimension": D_MODEL,
+            "word_embedding_dimension": d_model,
             "pooling_mode_cls_token": False,
             "pooling_mode_mean_tokens": True,
             "pooling_mode_max_tokens": False,
@@ -120,13 +121,13 @@ def build_tiny_instructor(path: Path, seed: int = 0) -> Path:
     _write_json(
         path / "2_Dense" / "config.json",
         {
-            "in_features": D_MODEL,
-            "out_features": OUT_DIM,
+            "in_features": d_model,
+            "out_features": out_dim,
             "bias": False,
             "activation_function": "torch.nn.modules.linear.Identity",
         },
     )
-    dense_weight = torch.randn(OUT_DIM, D_MODEL, generator=torch.Generator().manual_seed(seed + 1)) / D_MODEL**0.5
+    dense_weight = torch.randn(out_dim, d_model, generator=torch.Generator().manual_seed(seed + 1)) / d_model**0.5
     torch.save({"linear.weight": dense_weight}, path / "2_Dense" / "pytorch_model.bin")
     (path / "3_Normalize").mkdir(exist_ok=True)
     return path
