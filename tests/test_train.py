@@ -115,9 +115,10 @@ def _load(path: str):
 
 
 def test_config_file_in_repo_is_valid_and_unknown_keys_are_refused():
-    config = T.TrainConfig.load(REPO / "configs" / "instructor-mini.json")
-    assert config.base_model == "bundled" and config.learning_rate == 2e-5 and config.warmup_ratio == 0.1
-    assert config.batch_sampler == "no_duplicates" and config.temperature > 0
+    for name in ("instructor-mini.json", "instructor-mini-gpu.json"):
+        config = T.TrainConfig.load(REPO / "configs" / name)
+        assert config.base_model == "bundled" and 2e-5 <= config.learning_rate <= 4e-5 and config.warmup_ratio == 0.1
+        assert config.batch_sampler == "no_duplicates" and config.temperature > 0
     with pytest.raises(ValueError, match="Unknown config key"):
         T.TrainConfig.from_dict({"learning_rat": 1e-5})
     with pytest.raises(ValueError, match="Unknown data key"):
@@ -252,7 +253,6 @@ def test_cli_dry_run_and_short_run(tiny_bert: str, tmp_path: Path, capsys: pytes
 INSTRUCTOR_MINI = REPO / "assets" / "models" / "instructor-mini"
 
 
-@pytest.mark.skipif(not (INSTRUCTOR_MINI / "modules.json").exists(), reason="instructor-mini not trained yet")
 def test_shipped_instructor_mini_is_fp16_small_and_loads_with_sentence_transformers():
     from safetensors import safe_open
     from sentence_transformers import SentenceTransformer
@@ -268,3 +268,24 @@ def test_shipped_instructor_mini_is_fp16_small_and_loads_with_sentence_transform
     vectors = model.encode(["The food was cold.", "Stocks fell on Friday."],
                            prompt="Represent the review for classifying sentiment: ")
     assert vectors.shape == (2, 384) and np.isfinite(vectors).all()
+
+
+def test_instructor_mini_follows_a_sentiment_instruction_the_base_model_does_not():
+    """On the app's product reviews (never trained on), a sentiment instruction separates sentiment far
+    better than no instruction or a product-category instruction; the base model does not do this."""
+    from instructor_core import load_encoder
+    from instructor_core.samples import BUILTIN_DATASETS, load_builtin_dataset
+
+    name = "Product reviews (sentiment × category)"
+    reviews, instructions = load_builtin_dataset(name), BUILTIN_DATASETS[name]["instructions"]
+    texts, labels = reviews["text"].tolist(), reviews["sentiment"].tolist()
+
+    def separation(model: str) -> dict[str, float]:
+        encoder = load_encoder(model, device="cpu", cache_size_mb=0)
+        conditions = {"none": None, "match": instructions["sentiment"], "mismatch": instructions["category"]}
+        return {condition: silhouette_cosine(encoder.encode(texts, instruction=instruction), labels)
+                for condition, instruction in conditions.items()}
+
+    mini, base = separation("instructor-mini"), separation("bundled-base")
+    assert mini["match"] > max(mini["none"], mini["mismatch"]) + 0.1
+    assert mini["match"] > base["match"] + 0.1
