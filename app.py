@@ -21,14 +21,14 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(default_cache_dir() / "numba"))
 import gradio as gr  # noqa: E402
 
 from instructor_core.data import DEFAULT_MAX_ROWS  # noqa: E402
-from instructor_core.models import INSTRUCTOR_HUB_IDS  # noqa: E402
+from instructor_core.models import BUNDLED_BASE, INSTRUCTOR_HUB_IDS, INSTRUCTOR_MINI  # noqa: E402
 from instructor_core.pool import EncoderPool  # noqa: E402
 from instructor_core.projection import warm_up  # noqa: E402
 from pages import cluster, phrasings, playground, projection  # noqa: E402
 from pages.common import AppContext, model_banner, status  # noqa: E402
 
 ENV_PREFIX = "INSTRUCTOR_EXPLORER_"
-HOSTED_MODELS = ("auto", "bundled", *INSTRUCTOR_HUB_IDS)
+HOSTED_MODELS = ("auto", INSTRUCTOR_MINI, BUNDLED_BASE, *INSTRUCTOR_HUB_IDS)
 CSS = """
 #model-banner {font-size: 0.95em}
 footer {display: none !important}
@@ -47,7 +47,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--model", default=_env("model", "auto"),
-                        help="'auto', 'bundled', a Hugging Face id such as hkunlp/instructor-large, or a folder")
+                        help="'auto', 'instructor-mini', 'bundled-base', a Hugging Face id such as "
+                             "hkunlp/instructor-large, or a folder")
     parser.add_argument("--device", default=_env("device", "auto"), help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--dtype", default=_env("dtype", "auto"), help="auto, fp32, fp16 or bf16 (CUDA)")
     parser.add_argument("--host", default=_env("host", "127.0.0.1"), help="interface to listen on")

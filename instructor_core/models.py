@@ -102,7 +102,8 @@ def resolve_model(model: str = "auto") -> ModelSource:
     """Turn the user's model choice into a :class:`ModelSource` without loading any weights.
 
     ``"auto"``: the largest INSTRUCTOR in the HF cache, else ``hkunlp/instructor-large`` if the hub
-    answers within two seconds, else the bundled MiniLM. Unknown names raise :class:`ModelLoadError`.
+    answers within two seconds, else ``instructor-mini`` (offline, in the repo), else the bundled MiniLM.
+    Unknown names raise :class:`ModelLoadError`.
     """
     model = (model or "").strip()
     if not model:
@@ -114,13 +115,13 @@ def resolve_model(model: str = "auto") -> ModelSource:
                 return ModelSource(repo_id, snapshot, True, offline=True)
         if hub_reachable():
             return ModelSource(AUTO_DOWNLOAD_ID, AUTO_DOWNLOAD_ID, True, offline=False)
-        return _bundled()
+        return _instructor_mini() if _has_instructor_mini() else _bundled()
     if model in (BUNDLED, BUNDLED_BASE):
         return _bundled()
     if model == INSTRUCTOR_MINI:
-        if not (INSTRUCTOR_MINI_PATH / "modules.json").exists():
+        if not _has_instructor_mini():
             raise ModelLoadError(f"'{INSTRUCTOR_MINI}' is not in this copy of the project ({INSTRUCTOR_MINI_PATH}).")
-        return ModelSource(INSTRUCTOR_MINI, str(INSTRUCTOR_MINI_PATH), True, offline=True)
+        return _instructor_mini()
     path = Path(model).expanduser()
     if path.is_dir():
         if not ((path / "modules.json").exists() or (path / "config.json").exists()):
@@ -147,6 +148,14 @@ def resolve_model(model: str = "auto") -> ModelSource:
 
 def _bundled() -> ModelSource:
     return ModelSource(BUNDLED_DISPLAY_NAME, bundled_model_path(), False, offline=True)
+
+
+def _has_instructor_mini() -> bool:
+    return (INSTRUCTOR_MINI_PATH / "modules.json").exists()
+
+
+def _instructor_mini() -> ModelSource:
+    return ModelSource(INSTRUCTOR_MINI, str(INSTRUCTOR_MINI_PATH), True, offline=True)
 
 
 def folder_fingerprint(folder: str | os.PathLike[str]) -> str:

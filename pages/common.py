@@ -26,6 +26,7 @@ from instructor_core.data import (
 )
 from instructor_core.encoder import Encoder, Progress
 from instructor_core.export import spreadsheet_safe
+from instructor_core.models import INSTRUCTOR_MINI
 from instructor_core.pool import EncoderPool
 from instructor_core.samples import BUILTIN_DATASETS, load_builtin_dataset
 
@@ -87,6 +88,9 @@ def progress_callback(progress: gr.Progress, what: str = "Embedding") -> Progres
 def model_banner(encoder: Encoder) -> str:
     """Markdown naming the active model and, for models not trained with instructions, saying so."""
     text = f"**Model:** `{encoder.name}` · {encoder.dim}-d · {encoder.device}"
+    if encoder.name == INSTRUCTOR_MINI:
+        return text + (" · instruction-tuned ✅ (small and offline, trained for this app; the paper's "
+                       "`hkunlp/instructor-large` is larger and stronger)")
     if encoder.instruction_tuned:
         return text + " · instruction-tuned ✅"
     return text + (

@@ -37,12 +37,12 @@ def bundled_encoder():
 
 @pytest.fixture(scope="session")
 def app_server():
-    """The real app (bundled model, CPU) served on loopback: (url, context)."""
+    """The real app (its offline default, instructor-mini, on CPU) served on loopback: (url, context)."""
     from app import build_app
     from instructor_core.pool import EncoderPool
     from pages.common import AppContext
 
-    ctx = AppContext(EncoderPool("bundled", device="cpu"), max_rows=2000)
+    ctx = AppContext(EncoderPool("instructor-mini", device="cpu"), max_rows=2000)
     demo = build_app(ctx)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
     yield url, ctx

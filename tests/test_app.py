@@ -145,7 +145,15 @@ def test_cluster_bad_upload_is_a_message(client, tmp_path, content, expected):
 
 def test_unknown_model_keeps_the_previous_one(client):
     picker, banner, message = client.predict("no/such-model", api_name="/load_model")
-    assert picker == "bundled"
-    assert "not in the local Hugging Face cache" in message and "Still using `bundled`" in message
+    assert picker == "instructor-mini"
+    assert "not in the local Hugging Face cache" in message and "Still using `instructor-mini`" in message
     *_, ok = client.predict("bundled", "Still works.", _table([SENTIMENT, ""]), api_name="/instruction_similarity")
     assert ok == ""
+
+
+def test_banner_says_which_models_follow_instructions(bundled_encoder, app_server):
+    from pages.common import model_banner
+
+    untuned, mini = model_banner(bundled_encoder), model_banner(app_server[1].pool.get())
+    assert "not instruction-tuned" in untuned and "hkunlp/instructor-large" in untuned
+    assert "`instructor-mini`" in mini and "instruction-tuned ✅" in mini and "not instruction-tuned" not in mini

@@ -35,7 +35,7 @@ def browser_page(app_server):
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         page.goto(app_server[0])
-        expect(page.locator("#model-banner")).to_contain_text("all-MiniLM-L6-v2")
+        expect(page.locator("#model-banner")).to_contain_text("instructor-mini")
         yield page, dialogs
         browser.close()
 
@@ -50,9 +50,9 @@ def _plot(page: Page, elem_id: str, timeout: float = 120_000) -> str:
     return selector
 
 
-def test_banner_says_the_model_is_not_instruction_tuned(browser_page):
+def test_banner_says_the_model_is_instruction_tuned_and_names_the_papers_model(browser_page):
     page, _ = browser_page
-    expect(page.locator("#model-banner")).to_contain_text("not instruction-tuned")
+    expect(page.locator("#model-banner")).to_contain_text("instruction-tuned ✅")
     expect(page.locator("#model-banner")).to_contain_text("hkunlp/instructor-large")
 
 

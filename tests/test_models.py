@@ -11,7 +11,8 @@ import huggingface_hub.constants
 import pytest
 
 from instructor_core import ModelLoadError, load_encoder, resolve_model
-from instructor_core.models import AUTO_DOWNLOAD_ID, BUNDLED_DISPLAY_NAME, bundled_model_path
+from instructor_core import models
+from instructor_core.models import AUTO_DOWNLOAD_ID, BUNDLED_DISPLAY_NAME, INSTRUCTOR_MINI, bundled_model_path
 
 
 @pytest.fixture
@@ -31,12 +32,26 @@ def _install_in_hf_cache(cache, repo_id: str, model_dir: str) -> None:
     (repo / "refs" / "main").write_text("0" * 40)
 
 
-def test_auto_offline_falls_back_to_bundled_quickly(empty_hf_cache, monkeypatch):
+def test_auto_offline_falls_back_to_instructor_mini_quickly(empty_hf_cache, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     start = time.perf_counter()
     source = resolve_model("auto")
     assert time.perf_counter() - start < 3
+    assert source.name == INSTRUCTOR_MINI and source.instruction_tuned and source.offline
+    assert source.location == str(models.INSTRUCTOR_MINI_PATH)
+
+
+def test_auto_offline_without_instructor_mini_falls_back_to_bundled(empty_hf_cache, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(models, "INSTRUCTOR_MINI_PATH", tmp_path / "absent")
+    source = resolve_model("auto")
     assert source.name == BUNDLED_DISPLAY_NAME and not source.instruction_tuned
+    with pytest.raises(ModelLoadError, match="not in this copy"):
+        resolve_model(INSTRUCTOR_MINI)
+
+
+def test_bundled_base_is_the_untuned_minilm():
+    assert resolve_model("bundled-base").location == resolve_model("bundled").location == bundled_model_path()
 
 
 def test_auto_without_offline_flag_does_not_hang(empty_hf_cache, monkeypatch):
@@ -46,7 +61,7 @@ def test_auto_without_offline_flag_does_not_hang(empty_hf_cache, monkeypatch):
     start = time.perf_counter()
     source = resolve_model("auto")
     assert time.perf_counter() - start < 3
-    assert source.location == bundled_model_path()
+    assert source.offline and source.name == INSTRUCTOR_MINI
 
 
 def test_auto_picks_the_hub_model_when_the_hub_answers(empty_hf_cache, monkeypatch):
