@@ -247,7 +247,7 @@ def load_encoder(
     cache_size_mb: int = 256,
     disk_cache: bool | str | Path | None = None,
 ) -> Encoder:
-    """Load ``model`` ("auto", "bundled", hub id or folder) on ``device`` in ``dtype``.
+    """Load ``model`` ("auto", "instructor-mini", "bundled-base", hub id or folder) on ``device`` in ``dtype``.
 
     ``disk_cache``: True stores vectors under the user's cache dir, a path stores them there.
     Raises :class:`ModelLoadError` with an actionable message when the model cannot be loaded.

@@ -244,7 +244,7 @@ def _to_jsonable(result: dict[str, object]) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m instructor_core.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="+", help="'bundled', 'instructor-mini', a folder or a hub id; "
+    parser.add_argument("models", nargs="+", help="'bundled-base', 'instructor-mini', a folder or a hub id; "
                                                   "the first is the baseline of the STS-B target")
     parser.add_argument("--max-rows", type=int, default=2000, help="texts per labeled set (stratified sample)")
     parser.add_argument("--batch-size", type=int, default=64)
