@@ -89,8 +89,9 @@ def model_banner(encoder: Encoder) -> str:
     """Markdown naming the active model and, for models not trained with instructions, saying so."""
     text = f"**Model:** `{encoder.name}` · {encoder.dim}-d · {encoder.device}"
     if encoder.name == INSTRUCTOR_MINI:
-        return text + (" · instruction-tuned ✅ (small and offline, trained for this app; the paper's "
-                       "`hkunlp/instructor-large` is larger and stronger)")
+        return text + (" · instruction-tuned ✅ (small, offline, trained for this app: it follows sentiment and "
+                       "question-type instructions, topic ones poorly; the paper's `hkunlp/instructor-large` is "
+                       "stronger)")
     if encoder.instruction_tuned:
         return text + " · instruction-tuned ✅"
     return text + (
