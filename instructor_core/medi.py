@@ -600,8 +600,10 @@ def build_mixture(
             group = groups[key]
             if spec.kind == "classification":
                 width = 3 if classification_hard_negatives else 2
-            else:  # crossed tasks always keep their negative: it is what makes them crossed
-                width = 3 if spec.kind == "crossed" else len(group[0])
+            elif spec.kind == "crossed":  # always keeps its negative: it is what makes the task crossed
+                width = 3
+            else:
+                width = len(group[0])
             columns[key] = {col: [row[i] for row in group] for i, col in enumerate(COLUMNS[:width])}
             if spec.labeled:
                 label_ids[key] = [[row[3], row[4]] for row in group]

@@ -14,6 +14,7 @@ import torch
 from instructor_core import medi
 from instructor_core import train as T
 from instructor_core.metrics import silhouette_cosine
+from instructor_core.models import INSTRUCTOR_MINI_PATH
 
 REPO = Path(__file__).resolve().parents[1]
 SENT_PROMPT = "represent the text for classifying sentiment : "
@@ -250,21 +251,18 @@ def test_cli_dry_run_and_short_run(tiny_bert: str, tmp_path: Path, capsys: pytes
     assert T.main(["--config", str(path), "--resume", "--max-steps", "4"]) == 0  # continues from checkpoint-3
 
 
-INSTRUCTOR_MINI = REPO / "assets" / "models" / "instructor-mini"
-
-
 def test_shipped_instructor_mini_is_fp16_small_and_loads_with_sentence_transformers():
     from safetensors import safe_open
     from sentence_transformers import SentenceTransformer
 
-    weights = INSTRUCTOR_MINI / "model.safetensors"
+    weights = INSTRUCTOR_MINI_PATH / "model.safetensors"
     assert weights.stat().st_size <= 50 * 2**20
     with safe_open(str(weights), "pt") as fh:
         assert {fh.get_tensor(k).dtype for k in fh.keys()} == {torch.float16}
-    model = SentenceTransformer(str(INSTRUCTOR_MINI), device="cpu")
+    model = SentenceTransformer(str(INSTRUCTOR_MINI_PATH), device="cpu")
     assert next(model.parameters()).dtype == torch.float32
     assert not any(m.include_prompt for m in model if hasattr(m, "include_prompt"))
-    assert (INSTRUCTOR_MINI / "README.md").read_text().count("|") > 20  # the card has its tables
+    assert (INSTRUCTOR_MINI_PATH / "README.md").read_text().count("|") > 20  # the card has its tables
     vectors = model.encode(["The food was cold.", "Stocks fell on Friday."],
                            prompt="Represent the review for classifying sentiment: ")
     assert vectors.shape == (2, 384) and np.isfinite(vectors).all()
