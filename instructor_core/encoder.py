@@ -23,7 +23,7 @@ import torch
 
 from .cache import EmbeddingCache, default_cache_dir, embedding_key
 from .errors import InputError, ModelLoadError
-from .models import ModelSource, cached_hub_snapshot, folder_fingerprint, resolve_model
+from .models import ModelSource, cached_hub_snapshot, catalogue_entry, folder_fingerprint, resolve_model
 from .profiles import ModelProfile, detect_profile
 
 log = logging.getLogger(__name__)
@@ -267,11 +267,12 @@ def load_encoder(
     """
     from sentence_transformers import SentenceTransformer
 
+    entry = model.entry if isinstance(model, ModelSource) else catalogue_entry(model)
+    if entry is not None and entry.remote_code and not trust_remote_code:
+        raise _remote_code_error(entry.name)  # before any download
     source = model if isinstance(model, ModelSource) else resolve_model(model)
     device = pick_device(device)
     torch_dtype = pick_dtype(dtype, device)
-    if source.entry is not None and source.entry.remote_code and not trust_remote_code:
-        raise _remote_code_error(source.name)
     try:
         st_model = SentenceTransformer(
             source.location, device=device, trust_remote_code=trust_remote_code, local_files_only=source.offline
