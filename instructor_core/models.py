@@ -227,8 +227,9 @@ def availability(entry: CatalogueEntry) -> str | None:
 
 
 def offline_choices() -> list[str]:
-    """``auto`` and every catalogue name that loads without the network now: what hosted mode offers."""
-    return ["auto", *(e.name for e in CATALOGUE if availability(e) is None)]
+    """``auto`` and every catalogue name that loads without the network now and runs no code from its
+    repository: what hosted mode offers."""
+    return ["auto", *(e.name for e in CATALOGUE if availability(e) is None and not e.remote_code)]
 
 
 def _bundled() -> ModelSource:

@@ -108,7 +108,7 @@ _KNOWN_PREFIXES: dict[str, tuple[tuple[str, str], ...]] = {
     "nomic": (("search_query", "search_query: "), ("search_document", "search_document: "),
               ("clustering", "clustering: "), ("classification", "classification: ")),
 }
-_LABELS = {
+LABELS = {
     "instructor": "INSTRUCTOR",
     "embeddinggemma": "EmbeddingGemma",
     "qwen3": "Qwen3-Embedding",
@@ -119,6 +119,20 @@ _LABELS = {
     "nomic": "fixed task prefixes (Nomic)",
     "prefix": "fixed prompts from its configuration",
     "plain": "no instruction training",
+}
+
+
+# What each family does, for listings before a model's files are on disk (detection reads the files).
+FAMILY_SUMMARIES = {
+    "instructor": "the instruction as typed, read with the text but left out of the mean pool",
+    "embeddinggemma": "`task: {task} | query: `, mean pooling including the prompt, then two Dense layers",
+    "qwen3": "`Instruct: {task}\\nQuery:`, last-token pooling",
+    "gte-qwen2": "`Instruct: {task}\\nQuery: `, last-token pooling, bidirectional attention",
+    "e5-instruct": "`Instruct: {task}\\nQuery: `, last-token (e5-mistral) or mean pooling including the prompt "
+                   "(multilingual-e5)",
+    "bge": "fixed query prefix `Represent this sentence for searching relevant passages: `, CLS pooling",
+    "nomic": "fixed prefixes `search_query: `, `search_document: `, `clustering: `, `classification: `",
+    "plain": "no instruction training: an instruction is read as part of the text",
 }
 
 
@@ -249,5 +263,5 @@ def _profile(files: ModelFiles, family: str, template: str, *, include_prompt: b
              instructions: Instructions = "none", style: Style = "instructor",
              extra: tuple[tuple[str, str], ...] = ()) -> ModelProfile:
     presets = tuple(dict.fromkeys([*files.prompts.items(), *extra]))
-    return ModelProfile(family, _LABELS[family], template, files.pooling_mode, include_prompt, instructions, style,
+    return ModelProfile(family, LABELS[family], template, files.pooling_mode, include_prompt, instructions, style,
                         presets, files.remote_code)

@@ -56,3 +56,15 @@ def test_hosted_allow_list_accepts_aliases_only_of_allowed_models(load_calls):
     assert pool.get("bundled").name == "bundled-base"
     with pytest.raises(ModelLoadError, match="not available on this server"):
         pool.get("hkunlp/instructor-large")
+
+
+def test_catalogue_families_agree_with_known_ids_and_hosted_mode_offers_what_loads_offline(tmp_path, monkeypatch):
+    from instructor_core.models import CATALOGUE, offline_choices
+    from instructor_core.profiles import FAMILY_SUMMARIES, known_family
+
+    for entry in CATALOGUE:
+        assert entry.family in FAMILY_SUMMARIES
+        if entry.hub_id:
+            assert known_family(entry.hub_id) == (None if entry.family == "plain" else entry.family), entry.name
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    assert offline_choices() == ["auto", "instructor-mini", "bundled-base"]
