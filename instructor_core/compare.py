@@ -107,6 +107,8 @@ class ModelComparison:
 
     def verdict_table(self) -> pd.DataFrame:
         """The verdicts with a ``row`` column (position in the input), texts where the models disagree first."""
+        if self.verdicts.empty:
+            return self.verdicts
         table = self.verdicts.reset_index(names="row")
         order = table["verdict"].map({v: i for i, v in enumerate(VERDICTS)})
         return table.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)

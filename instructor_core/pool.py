@@ -26,7 +26,7 @@ class EncoderPool:
         dtype: str = "auto",
         *,
         allowed: Collection[str] | None = None,
-        max_loaded: int = 2,
+        max_loaded: int = 3,
         disk_cache: bool | str | Path | None = None,
     ) -> None:
         self.default = default
