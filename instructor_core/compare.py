@@ -169,11 +169,8 @@ def phrasing_table(metrics_a: pd.DataFrame, metrics_b: pd.DataFrame) -> pd.DataF
     joined = metrics_a.merge(metrics_b, on="phrasing", how="left", suffixes=("_a", "_b"))
     columns = ["phrasing"]
     for m in SEPARATION_METRICS:
-        a, b = joined[f"{m}_a"], joined[f"{m}_b"]
-        joined[f"{m}_delta"] = [_minus(y, x) for x, y in zip(_optional(a), _optional(b))]
+        a, b = (pd.to_numeric(joined[f"{m}_{side}"], errors="coerce") for side in "ab")
+        joined[f"{m}_delta"] = b - a  # NaN where either model could not score the phrasing
         columns += [f"{m}_a", f"{m}_b", f"{m}_delta"]
     return joined[columns]
 
-
-def _optional(values: pd.Series) -> list[float | None]:
-    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v) for v in values]
