@@ -47,14 +47,14 @@ def labelled_count(labels: Sequence[object]) -> int:
 
 def text_verdicts(texts: Sequence[str], labels: Sequence[object], emb_a: np.ndarray, emb_b: np.ndarray
                   ) -> pd.DataFrame:
-    """One row per text, in input order: text, label, predicted_a, predicted_b (cross-validated kNN, as
-    in ``metrics.knn_accuracy``) and verdict (one of ``VERDICTS``)."""
+    """One row per text, in input order: verdict (one of ``VERDICTS``), label, predicted_a, predicted_b
+    (cross-validated kNN, as in ``metrics.knn_accuracy``) and text (last: it is the wide column)."""
     labels = list(labels)
     predicted_a, predicted_b = knn_predictions(emb_a, labels), knn_predictions(emb_b, labels)
     truth = np.array([str(v) if keep else None for v, keep in zip(labels, _labelled_mask(labels))], dtype=object)
     verdicts = [_verdict(t, a, b) for t, a, b in zip(truth, predicted_a, predicted_b)]
-    return pd.DataFrame({"text": list(texts), "label": truth, "predicted_a": predicted_a,
-                         "predicted_b": predicted_b, "verdict": verdicts})
+    return pd.DataFrame({"verdict": verdicts, "label": truth, "predicted_a": predicted_a,
+                         "predicted_b": predicted_b, "text": list(texts)})
 
 
 def _verdict(truth: str | None, a: str | None, b: str | None) -> str:
@@ -95,7 +95,7 @@ class ModelComparison:
     coords_a: np.ndarray
     coords_b: np.ndarray
     metrics: pd.DataFrame  # metric, model_a, model_b, delta; empty without labels
-    verdicts: pd.DataFrame  # text, label, predicted_a, predicted_b, verdict; input order; empty without labels
+    verdicts: pd.DataFrame  # verdict, label, predicted_a, predicted_b, text; input order; empty without labels
     notes: list[str] = field(default_factory=list)
 
     def wrong(self, side: str) -> np.ndarray:

@@ -74,7 +74,7 @@ def test_model_that_follows_the_instruction_wins():
     assert counts["only A right"] + counts["both right"] == 120 and counts["only A right"] > 60
     assert not result.wrong("a").any() and result.wrong("b").sum() == counts["only A right"]
     table = result.verdict_table()
-    assert list(table.columns) == ["row", "text", "label", "predicted_a", "predicted_b", "verdict"]
+    assert list(table.columns) == ["row", "verdict", "label", "predicted_a", "predicted_b", "text"]
     assert table["verdict"].iloc[0] == "only A right" and table["verdict"].iloc[-1] == "both right"
     assert sorted(table["row"]) == list(range(120)) and table.loc[0, "text"] == TEXTS[table.loc[0, "row"]]
     assert "**A** (`follows`) is higher" in result.summary()
