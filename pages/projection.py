@@ -22,6 +22,7 @@ from .common import (
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 _FIRST = next(iter(BUILTIN_DATASETS.values()))
+MAX_VERDICT_ROWS = 2000  # per-text verdicts shown (disagreements first); a 20k-row table is megabytes of page
 
 
 def _metrics_markdown(metrics: dict[str, float | None]) -> str:
@@ -138,9 +139,11 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             (f"A: {result.model_a}", f"B: {result.model_b}"), label_column if label_column != NONE else "",
             result.wrong("a"), result.wrong("b"),
         )
-        notes = " ".join([*dataset.notes, *result.notes])
+        verdicts = result.verdict_table()
+        shown = "" if len(verdicts) <= MAX_VERDICT_ROWS else f"The table shows the first {MAX_VERDICT_ROWS:,} texts."
+        notes = " ".join([*dataset.notes, *result.notes, shown])
         return (result.summary(), figure, model_columns(result.metrics, result.model_a, result.model_b),
-                model_columns(result.verdict_table(), result.model_a, result.model_b),
+                model_columns(verdicts.head(MAX_VERDICT_ROWS), result.model_a, result.model_b),
                 status(f"{len(dataset.texts):,} texts under both models, projected with {method_name}. {notes}".strip()))
 
     compare_run.click(

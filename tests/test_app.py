@@ -210,3 +210,14 @@ def test_compare_models_bad_input_is_a_message(client, model_b, label, expected)
     *_, message = client.predict("instructor-mini", model_b, REVIEWS, None, "text", label, SENTIMENT, True,
                                  api_name="/compare_models_phrasings")
     assert message.startswith("⛔") and expected in message
+
+
+def test_compare_models_projection_caps_the_verdict_table(client, monkeypatch):
+    import pages.projection
+
+    monkeypatch.setattr(pages.projection, "MAX_VERDICT_ROWS", 10)
+    *_, verdicts, message = client.predict(
+        "instructor-mini", "bundled-base", REVIEWS, None, "text", "sentiment", SENTIMENT, "PCA", 15, 0.1, 30, 0,
+        api_name="/compare_models_projection")
+    assert len(verdicts["data"]) == 10 and "shows the first 10 texts" in message
+    assert {row[verdicts["headers"].index("verdict")] for row in verdicts["data"]} == {"only A right"}
