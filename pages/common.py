@@ -26,6 +26,7 @@ from instructor_core.data import (
 )
 from instructor_core.encoder import Encoder, Progress
 from instructor_core.export import spreadsheet_safe
+from instructor_core.models import BUNDLED_BASE, INSTRUCTOR_MINI
 from instructor_core.pool import EncoderPool
 from instructor_core.samples import BUILTIN_DATASETS, load_builtin_dataset
 
@@ -110,6 +111,31 @@ def instruction_preview(encoder: Encoder, instruction: str | None, text: str = "
 
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "↵<br>")
+
+
+def model_b_picker(model: gr.Dropdown, elem_id: str) -> gr.Dropdown:
+    """A second model picker for "compare two models": the main picker's choices, and a default other
+    than the main picker's model (the base model next to the instruction-tuned one, when both are offered)."""
+    values = [value for _, value in model.choices]
+    default = next((v for v in (BUNDLED_BASE, INSTRUCTOR_MINI, *values) if v in values and v != model.value), None)
+    return gr.Dropdown(model.choices, value=default, label="Model B", allow_custom_value=model.allow_custom_value,
+                       elem_id=elem_id, info="compared with the model picked at the top (A)")
+
+
+def model_columns(frame: pd.DataFrame, model_a: str, model_b: str) -> pd.DataFrame:
+    """A two-model table for display (rounded): model_a / model_b / delta named after the models, and
+    ``x_a`` / ``x_b`` / ``x_delta`` as ``x (A)`` / ``x (B)`` / ``x (B − A)``."""
+    whole = {"model_a": f"A: {model_a}", "model_b": f"B: {model_b}", "delta": "B − A"}
+
+    def rename(column: str) -> str:
+        if column in whole:
+            return whole[column]
+        for suffix, side in (("_a", "A"), ("_b", "B"), ("_delta", "B − A")):
+            if column.endswith(suffix):
+                return f"{column[: -len(suffix)]} ({side})"
+        return column
+
+    return frame.round(4).rename(columns=rename)
 
 
 # ----- datasets: a built-in sample or an uploaded CSV -----------------------------------------------
