@@ -12,6 +12,7 @@ from .common import (
     AppContext,
     dataset_inputs,
     guarded,
+    instruction_preview,
     load_dataset,
     output_path,
     progress_callback,
@@ -42,6 +43,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     data = dataset_inputs(ctx, "cluster", with_label=False)
     instruction = gr.Textbox(label="Instruction (blank = none)", elem_id="cluster-instruction",
                              value="Represent the product review for clustering by product category: ")
+    instruction_preview(ctx, model, instruction, elem_id="cluster-preview")
     with gr.Row():
         algorithm = gr.Radio(list(ALGORITHMS), value="k-means", label="Algorithm")
         n_clusters = gr.Dropdown(K_CHOICES, value="auto", allow_custom_value=True,

@@ -103,14 +103,34 @@ def model_banner(encoder: Encoder) -> str:
     )
 
 
-def instruction_preview(encoder: Encoder, instruction: str | None, text: str = "<your text>") -> str:
-    """Markdown showing the exact string the model reads for ``instruction`` (template applied)."""
-    shown = encoder.model_input(text, instruction).replace("`", "'")
-    return f"<small>The model reads: <code>{_html(shown)}</code></small>"
+PREVIEW_TEXT = "⟨text⟩"
 
 
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "↵<br>")
+def preview_markdown(encoder: Encoder, instructions: list[str | None], who: str = "The model") -> str:
+    """Markdown: the exact string the model reads for each instruction (its family's template applied),
+    with the text shown as ⟨text⟩ and line breaks as ↵."""
+    shown = [encoder.model_input(PREVIEW_TEXT, ins).replace("`", "'").replace("\n", "↵") for ins in instructions]
+    if len(shown) == 1:
+        return f"{who} reads: `{shown[0]}`"
+    return f"{who} reads:\n" + "\n".join(f"- `{line}`" for line in shown)
+
+
+def instruction_preview(ctx: AppContext, model: gr.Dropdown, box: gr.components.Component,
+                        to_instructions: Callable[[object], list[str | None]] = lambda value: [value],
+                        elem_id: str | None = None, who: str = "The model") -> gr.Markdown:
+    """A small line under an instruction ``box`` with what the model reads; it follows the box and the
+    model picker. ``to_instructions`` turns the box's value into instructions (one per line, per row)."""
+
+    def render(model_name: str, value: object) -> str:
+        try:
+            return preview_markdown(ctx.pool.get(model_name), to_instructions(value), who)
+        except (InputError, ModelLoadError):
+            return ""  # the picker shows why the model could not load
+
+    preview = gr.Markdown(render(model.value, box.value), elem_id=elem_id, elem_classes=["instruction-preview"])
+    for event in (box.change, model.change):
+        event(render, [model, box], preview, api_visibility="private", show_progress="hidden", queue=False)
+    return preview
 
 
 def model_b_picker(model: gr.Dropdown, elem_id: str) -> gr.Dropdown:

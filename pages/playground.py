@@ -6,9 +6,10 @@ import gradio as gr
 import pandas as pd
 
 from instructor_core import explore, plots
+from instructor_core.encoder import Encoder
 from instructor_core.instructions import MAX_INSTRUCTIONS, build_instruction, instruction_presets
 
-from .common import AppContext, guarded, status, write_csv
+from .common import AppContext, guarded, instruction_preview, status, write_csv
 
 EXAMPLE_TEXT = "The battery died after two days, but the seller refunded me within an hour."
 EXAMPLE_INSTRUCTIONS = [
@@ -26,13 +27,20 @@ EXAMPLE_TEXTS = "\n".join([
 
 
 def _instruction_list(table) -> list[str]:
-    """Instructions from the editable table (a DataFrame, or rows of lists via the API)."""
+    """Instructions from the editable table (a DataFrame, rows of lists via the API, or its initial value)."""
+    if isinstance(table, dict):
+        table = table.get("data")
     rows = table.values.tolist() if isinstance(table, pd.DataFrame) else (table or [])
     return ["" if not row or row[0] is None else str(row[0]) for row in rows]
 
 
+def _presets(encoder: Encoder) -> dict[str, str]:
+    """The model's own named prompts, then the example library in its family's style."""
+    own = {f"this model's prompt: {name}": prompt for name, prompt in encoder.profile.presets}
+    return own | {f"{p.task_type}: {p.name}": p.instruction for p in instruction_presets(style=encoder.profile.style)}
+
+
 def build(ctx: AppContext, model: gr.Dropdown) -> None:
-    presets = {f"{p.task_type}: {p.name}": p.instruction for p in instruction_presets()}
 
     gr.Markdown(
         "Enter a text and several instructions. Each instruction gives the text a different vector; "
@@ -44,8 +52,10 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         interactive=True, label=f"Instructions (2 to {MAX_INSTRUCTIONS})",
         elem_id="playground-instructions",
     )
+    instruction_preview(ctx, model, instructions, _instruction_list, "playground-preview")
     with gr.Row():
-        preset = gr.Dropdown(list(presets), label="Add an example instruction", scale=3)
+        preset = gr.Dropdown(list(_presets(ctx.pool.get(model.value))), label="Add an example instruction", scale=3,
+                             elem_id="playground-preset")
         add_preset = gr.Button("Add", scale=1)
     with gr.Accordion("Build an instruction from the paper's template", open=False):
         with gr.Row():
@@ -102,8 +112,10 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     text.submit(compare, [model, text, instructions], [heatmap, download, message], api_visibility="private")
     run_texts.click(compare_texts, [model, texts, instructions], [matrices, texts_download, texts_message],
                     api_name="text_neighbours", time_limit=ctx.time_limit)
-    add_preset.click(lambda t, p: add_row(t, presets.get(p, "")), [instructions, preset], [instructions, message],
-                     api_visibility="private")
+    add_preset.click(lambda t, p, m: add_row(t, _presets(ctx.pool.get(m)).get(p, "")), [instructions, preset, model],
+                     [instructions, message], api_visibility="private")
+    model.change(lambda m: gr.update(choices=list(_presets(ctx.pool.get(m))), value=None), model, preset,
+                 api_visibility="private", show_progress="hidden")
     for part in (domain, text_type, objective):
         part.change(build_instruction, [domain, text_type, objective], built, api_visibility="private")
     add_built.click(add_row, [instructions, built], [instructions, message], api_visibility="private")

@@ -13,6 +13,7 @@ from .common import (
     AppContext,
     dataset_inputs,
     guarded,
+    instruction_preview,
     load_dataset,
     model_b_picker,
     model_columns,
@@ -48,9 +49,14 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     )
     data = dataset_inputs(ctx, "projection", label_title="Colour by / label column")
     with gr.Row():
-        instruction_a = gr.Textbox(label="Instruction A (blank = none)", value="", elem_id="projection-instruction-a")
-        instruction_b = gr.Textbox(label="Instruction B", value=_FIRST["instructions"]["sentiment"],
-                                   elem_id="projection-instruction-b")
+        with gr.Column():
+            instruction_a = gr.Textbox(label="Instruction A (blank = none)", value="",
+                                       elem_id="projection-instruction-a")
+            instruction_preview(ctx, model, instruction_a, elem_id="projection-preview-a")
+        with gr.Column():
+            instruction_b = gr.Textbox(label="Instruction B", value=_FIRST["instructions"]["sentiment"],
+                                       elem_id="projection-instruction-b")
+            instruction_preview(ctx, model, instruction_b, elem_id="projection-preview-b")
     with gr.Row():
         method = gr.Radio(list(METHODS), value="UMAP", label="Projection")
         n_neighbors = gr.Slider(2, 100, value=15, step=1, label="UMAP n_neighbors")
@@ -116,6 +122,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             compare_instruction = gr.Textbox(label="Instruction for both models (blank = none)", scale=3,
                                              value=_FIRST["instructions"]["sentiment"],
                                              elem_id="compare-projection-instruction")
+        for picker, side in ((model, "A"), (model_b, "B")):
+            instruction_preview(ctx, picker, compare_instruction, elem_id=f"compare-projection-preview-{side.lower()}",
+                                who=f"Model {side}")
         compare_run = gr.Button("Compare models", variant="primary", elem_id="compare-projection-run")
         compare_message = gr.Markdown(elem_id="compare-projection-status")
         compare_summary = gr.Markdown(elem_id="compare-projection-summary")
