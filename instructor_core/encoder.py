@@ -285,6 +285,10 @@ def load_encoder(
         raise _remote_code_error(source.name)
     if not profile.include_prompt:
         st_model.set_pooling_include_prompt(False)  # INSTRUCTOR: the instruction is attended, not pooled
+    if profile.family == "embeddinggemma" and torch_dtype == torch.float16:
+        if dtype != "auto":  # its activations overflow in fp16 (Google's model card)
+            raise ModelLoadError("EmbeddingGemma does not run in fp16 (its activations overflow); use bf16 or fp32.")
+        torch_dtype = torch.float32
     if torch_dtype != torch.float32:
         st_model.to(torch_dtype)
     st_model.eval()
