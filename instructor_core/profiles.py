@@ -54,6 +54,7 @@ class ModelProfile:
     style: Style = "instructor"
     presets: tuple[tuple[str, str], ...] = ()  # (name, full prompt) from the model's own configuration
     remote_code: bool = False  # the checkpoint runs code from its repository (auto_map or custom modules)
+    default_prompt: str = ""  # its config's default_prompt_name: what sentence-transformers adds to a bare text
 
     @property
     def instruction_tuned(self) -> bool:
@@ -67,11 +68,12 @@ class ModelProfile:
         """The exact string the model reads before the text for ``instruction`` ("" for none).
 
         Templated families wrap a task phrase; an instruction that already is a full prompt of the model
-        (one of its named prompts, or starting like the template) is used as it is.
+        (one of its named prompts, or starting like the template) is used as it is. No instruction gives
+        the model's default prompt, as ``SentenceTransformer.encode`` without a prompt does (usually none).
         """
         instruction = (instruction or "").lstrip()
         if not instruction.strip():
-            return ""
+            return self.default_prompt
         if not self.templated or instruction in dict(self.presets).values():
             return instruction
         if instruction.startswith(self.template.split(TASK)[0]):
@@ -263,5 +265,6 @@ def _profile(files: ModelFiles, family: str, template: str, *, include_prompt: b
              instructions: Instructions = "none", style: Style = "instructor",
              extra: tuple[tuple[str, str], ...] = ()) -> ModelProfile:
     presets = tuple(dict.fromkeys([*files.prompts.items(), *extra]))
+    default = files.prompts.get(str(files.st_config.get("default_prompt_name")), "")
     return ModelProfile(family, LABELS[family], template, files.pooling_mode, include_prompt, instructions, style,
-                        presets, files.remote_code)
+                        presets, files.remote_code, default)
