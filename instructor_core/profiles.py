@@ -91,18 +91,17 @@ class ModelProfile:
         return f"{self.label}: {template}, {self.pooling} pooling {pooled}"
 
 
-# Families of known hub ids (by id prefix), for what the files alone cannot tell: hkunlp's INSTRUCTOR and
-# sentence-t5 share one layout, BGE keeps its query prefix in its model card, not in its config.
+# Families of known hub ids (lower-cased, matched from the start), for what the files alone cannot tell:
+# hkunlp's INSTRUCTOR and sentence-t5 share one layout; BGE keeps its query prefix in its model card.
 _KNOWN_IDS: tuple[tuple[str, str], ...] = (
-    ("hkunlp/instructor-", "instructor"),
-    ("google/embeddinggemma-", "embeddinggemma"),
-    ("qwen/qwen3-embedding-", "qwen3"),
-    ("alibaba-nlp/gte-qwen2-", "gte-qwen2"),
-    ("intfloat/e5-mistral-7b-instruct", "e5-instruct"),
-    ("intfloat/multilingual-e5-large-instruct", "e5-instruct"),
-    ("baai/bge-", "bge"),
-    ("snowflake/snowflake-arctic-embed-", "bge"),
-    ("nomic-ai/nomic-embed-text-", "nomic"),
+    (r"hkunlp/instructor-", "instructor"),
+    (r"google/embeddinggemma-", "embeddinggemma"),
+    (r"qwen/qwen3-embedding-", "qwen3"),
+    (r"alibaba-nlp/gte-qwen2-.*-instruct$", "gte-qwen2"),
+    (r"intfloat/(e5-mistral-7b-instruct|multilingual-e5-large-instruct)$", "e5-instruct"),
+    (r"baai/bge-(small|base|large)-en(-v1\.5)?$", "bge"),  # the zh models have a Chinese prefix
+    (r"snowflake/snowflake-arctic-embed-(xs|s|m|m-long|l|m-v1\.5)$", "bge"),
+    (r"nomic-ai/nomic-embed-text-v1(\.5)?$", "nomic"),
 )
 _BGE_QUERY = "Represent this sentence for searching relevant passages: "
 _KNOWN_PREFIXES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -210,9 +209,9 @@ def hub_id_of(folder: str | Path | None) -> str | None:
 
 
 def known_family(hub_id: str | None) -> str | None:
-    """The family of a known hub id (case-insensitive prefix match), else None."""
+    """The family of a known hub id (case-insensitive), else None."""
     lowered = (hub_id or "").lower()
-    return next((family for prefix, family in _KNOWN_IDS if lowered.startswith(prefix)), None) if lowered else None
+    return next((family for pattern, family in _KNOWN_IDS if re.match(pattern, lowered)), None) if lowered else None
 
 
 def detect_profile(folder: str | Path | None, hub_id: str | None = None, name: str = "") -> ModelProfile:
