@@ -7,7 +7,16 @@ import gradio as gr
 from instructor_core import explore, plots
 from instructor_core.instructions import phrasing_sets
 
-from .common import AppContext, dataset_inputs, guarded, load_dataset, progress_callback, status
+from .common import (
+    AppContext,
+    cancel_button,
+    dataset_inputs,
+    load_dataset,
+    main_action,
+    progress_callback,
+    status,
+    wire_cancel,
+)
 
 
 def build(ctx: AppContext, model: gr.Dropdown) -> None:
@@ -24,7 +33,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         phrasings = gr.Textbox(label="Phrasings, one per line", value="\n".join(sets[first]), lines=5, scale=3,
                                elem_id="phrasings-text")
     include_none = gr.Checkbox(value=True, label="Also measure with no instruction")
-    run = gr.Button("Compare phrasings", variant="primary", elem_id="phrasings-run")
+    with gr.Row():
+        run = gr.Button("Compare phrasings", variant="primary", elem_id="phrasings-run")
+        cancel = cancel_button("phrasings-cancel")
     message = gr.Markdown(elem_id="phrasings-status")
     best = gr.Markdown(elem_id="phrasings-best")
     bars = gr.Plot(label="Label separation per phrasing", elem_id="phrasings-bars")
@@ -33,7 +44,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         rank_agreement = gr.Plot(label="Neighbourhood agreement (Spearman of similarity matrices)")
     table = gr.Dataframe(label="Metrics per phrasing", interactive=False, elem_id="phrasings-table")
 
-    @guarded(6)
+    @main_action(ctx, "compare_phrasings", 6)
     def compare(model_name, choice, upload, text_column, label_column, phrasings_text, with_none,
                 progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)
@@ -53,9 +64,10 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         )
 
     phrasing_set.change(lambda name: "\n".join(sets.get(name, [])), phrasing_set, phrasings, api_visibility="private")
-    run.click(
+    event = run.click(
         compare,
         [model, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
         [best, bars, vector_agreement, rank_agreement, table, message],
         api_name="compare_phrasings", time_limit=ctx.time_limit,
     )
+    wire_cancel(ctx, "compare_phrasings", cancel, event, message)

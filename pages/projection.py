@@ -8,7 +8,17 @@ import pandas as pd
 from instructor_core import explore, plots
 from instructor_core.samples import BUILTIN_DATASETS
 
-from .common import NONE, AppContext, dataset_inputs, guarded, load_dataset, progress_callback, status
+from .common import (
+    NONE,
+    AppContext,
+    cancel_button,
+    dataset_inputs,
+    load_dataset,
+    main_action,
+    progress_callback,
+    status,
+    wire_cancel,
+)
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 _FIRST = next(iter(BUILTIN_DATASETS.values()))
@@ -44,7 +54,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [data.choice, data.label_column, instruction_a, instruction_b],
         label="Examples: no instruction vs a task instruction, coloured by that task's labels",
     )
-    run = gr.Button("Project both", variant="primary", elem_id="projection-run")
+    with gr.Row():
+        run = gr.Button("Project both", variant="primary", elem_id="projection-run")
+        cancel = cancel_button("projection-cancel")
     message = gr.Markdown(elem_id="projection-status")
     with gr.Row():
         with gr.Column():
@@ -55,7 +67,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             metrics_b = gr.Markdown(elem_id="projection-metrics-b")
     effect = gr.Dataframe(label="Instruction effect (B minus A)", interactive=False, elem_id="projection-effect")
 
-    @guarded(6)
+    @main_action(ctx, "project", 6)
     def compare(model_name, choice, upload, text_column, label_column, ins_a, ins_b, method_name, neighbors,
                 dist, perp, seed_value, progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)
@@ -79,10 +91,11 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         return (figure_a, _metrics_markdown(result.metrics_a), figure_b, _metrics_markdown(result.metrics_b), table,
                 status(f"{len(dataset.texts):,} texts projected with {method_name}. {notes}".strip()))
 
-    run.click(
+    event = run.click(
         compare,
         [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a, instruction_b, method,
          n_neighbors, min_dist, perplexity, seed],
         [plot_a, metrics_a, plot_b, metrics_b, effect, message],
         api_name="project", time_limit=ctx.time_limit,
     )
+    wire_cancel(ctx, "project", cancel, event, message)
