@@ -133,9 +133,9 @@ def launch_options(args: argparse.Namespace) -> dict:
 
 
 def stop_on_sigterm(demo: gr.Blocks) -> None:
-    """Stop cleanly on SIGTERM (``docker stop``, Spaces, Kubernetes): close the app, so ``launch`` returns and
-    the process exits 0 at once. Python as a container's PID 1 would otherwise ignore the signal and be
-    killed after the grace period (exit 137)."""
+    """Stop cleanly on SIGTERM (``docker stop``, Spaces, Kubernetes) as on Ctrl-C: close the app, so
+    ``launch`` returns. Python as a container's PID 1 would otherwise ignore the signal and be killed
+    after the grace period (exit 137)."""
 
     def stop(signum, frame):
         if not demo.is_running:  # not launched yet
@@ -151,7 +151,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     demo = create_app(args)
     stop_on_sigterm(demo)
     threading.Thread(target=warm_up, name="umap-warm-up", daemon=True).start()
-    demo.launch(**launch_options(args))
+    demo.launch(**launch_options(args))  # returns once SIGTERM or Ctrl-C closed the server
+    # Downloads and cached vectors are on disk already. Skip the interpreter's teardown of torch, numba and
+    # gradio: it takes seconds on a busy machine (past docker's 10 s) and can hang on a daemon thread.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
