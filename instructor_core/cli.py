@@ -22,6 +22,16 @@ from .models import CATALOGUE, availability
 from .profiles import FAMILY_SUMMARIES, LABELS
 
 
+def _cluster_count(value: str) -> int | str:
+    """``--clusters``: 'auto' or a whole number of at least 2, checked while parsing (before the model loads)."""
+    value = value.strip().lower()
+    if value == "auto":
+        return value
+    if not value.isdigit() or int(value) < 2:
+        raise argparse.ArgumentTypeError(f"use 'auto' or a whole number of at least 2, not '{value}'")
+    return int(value)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m instructor_core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -35,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     embed.add_argument("--batch-size", type=int, default=32)
     embed.add_argument("--out-dir", default="instructor-output", help="folder for the output files")
     embed.add_argument("--format", choices=["npy", "parquet"], default="npy", help="embeddings file format")
-    embed.add_argument("--clusters", help="'auto' or a number: also cluster and write the labelled table")
+    embed.add_argument("--clusters", type=_cluster_count, help="'auto' or a number: also cluster and write the labelled table")
     embed.add_argument("--algorithm", choices=["kmeans", "hdbscan", "agglomerative"], default="kmeans")
     embed.add_argument("--projection", choices=["umap", "tsne", "pca"], default="umap")
     embed.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS)
@@ -79,9 +89,8 @@ def embed_command(args: argparse.Namespace) -> list[Path]:
 
     written = []
     if args.clusters:
-        k = args.clusters if args.clusters == "auto" else int(args.clusters)
         result = cluster_texts(encoder, table.frame, prepared.texts, prepared.row_index, args.instruction,
-                               method=args.algorithm, n_clusters=k, projection=args.projection, progress=progress)
+                               method=args.algorithm, n_clusters=args.clusters, projection=args.projection, progress=progress)
         embeddings = result.embeddings
         written.append(out_dir / "clustered.csv")
         spreadsheet_safe(result.frame).to_csv(written[-1], index=False)

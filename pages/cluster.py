@@ -10,13 +10,15 @@ from instructor_core.export import write_embeddings
 
 from .common import (
     AppContext,
+    cancel_button,
     dataset_inputs,
-    guarded,
     instruction_preview,
     load_dataset,
+    main_action,
     output_path,
     progress_callback,
     status,
+    wire_cancel,
     write_csv,
 )
 
@@ -57,7 +59,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [data.choice, instruction],
         label="Examples: the same texts clustered under different instructions",
     )
-    run = gr.Button("Cluster", variant="primary", elem_id="cluster-run")
+    with gr.Row():
+        run = gr.Button("Cluster", variant="primary", elem_id="cluster-run")
+        cancel = cancel_button("cluster-cancel")
     message = gr.Markdown(elem_id="cluster-status")
     figure = gr.Plot(label="Texts coloured by cluster", elem_id="cluster-plot")
     summary = gr.Dataframe(label="Clusters", interactive=False, wrap=True, elem_id="cluster-table")
@@ -65,7 +69,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         csv_file = gr.File(label="Table with clusters (CSV)", elem_id="cluster-csv")
         embeddings_file = gr.File(label="Embeddings", elem_id="cluster-embeddings")
 
-    @guarded(5)
+    @main_action(ctx, "cluster", 5)
     def run_clustering(model_name, choice, upload, text_column, instruction_value, algorithm_name, k, projection_name,
                        fmt, progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, None, ctx.max_rows)
@@ -85,10 +89,11 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         return (scatter, result.summary, csv_path, str(emb_path),
                 status(f"{len(dataset.texts):,} texts in {result.n_clusters} clusters.{quality} {notes}".strip()))
 
-    run.click(
+    event = run.click(
         run_clustering,
         [model, data.choice, data.upload, data.text_column, instruction, algorithm, n_clusters, projection,
          embeddings_format],
         [figure, summary, csv_file, embeddings_file, message],
         api_name="cluster", time_limit=ctx.time_limit,
     )
+    wire_cancel(ctx, "cluster", cancel, event, message)

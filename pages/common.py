@@ -6,16 +6,19 @@ import functools
 import logging
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import pandas as pd
+from gradio.context import LocalContext
 
-from instructor_core import InputError, ModelLoadError
+from instructor_core import InputError, JobStopped, ModelLoadError, jobs
 from instructor_core.data import (
     DEFAULT_MAX_ROWS,
     guess_label_column,
@@ -37,6 +40,34 @@ NONE = "(none)"
 OUTPUT_MAX_AGE_S = 3600  # downloads are kept this long; Gradio serves its own copy meanwhile
 
 
+class RunningJobs:
+    """The jobs running now, by (browser session, action), so a page's Cancel button stops its own run."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[tuple[str, str], list[jobs.Job]] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def running(self, key: tuple[str, str], job: jobs.Job) -> Iterator[jobs.Job]:
+        with self._lock:
+            self._jobs.setdefault(key, []).append(job)
+        try:
+            yield job
+        finally:
+            with self._lock:
+                self._jobs[key].remove(job)
+                if not self._jobs[key]:
+                    del self._jobs[key]
+
+    def cancel(self, key: tuple[str, str]) -> int:
+        """Cancel the jobs running under ``key``; how many there were."""
+        with self._lock:
+            running = list(self._jobs.get(key, []))
+        for job in running:
+            job.cancel()
+        return len(running)
+
+
 @dataclass
 class AppContext:
     """Settings and shared objects every page needs."""
@@ -46,6 +77,7 @@ class AppContext:
     hosted: bool = False
     time_limit: int | None = None  # seconds a main action may run (hosted mode)
     output_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="instructor-explorer-")))
+    jobs: RunningJobs = field(default_factory=RunningJobs)
 
 
 def status(message: str = "", kind: str = "info") -> str:
@@ -65,6 +97,8 @@ def guarded(n_outputs: int) -> Callable:
                 return handler(*args, **kwargs)
             except (InputError, ModelLoadError) as err:
                 message = status(str(err), "error")
+            except JobStopped as err:
+                message = status(str(err), "warning")
             except Exception as err:  # noqa: BLE001 - a page must never show a traceback
                 log.exception("handler %s failed", handler.__name__)
                 message = status(f"Something went wrong ({type(err).__name__}: {err}). Your inputs are unchanged.",
@@ -74,6 +108,48 @@ def guarded(n_outputs: int) -> Callable:
         return wrapper
 
     return decorate
+
+
+def main_action(ctx: AppContext, action: str, n_outputs: int) -> Callable:
+    """:func:`guarded`, run as a :class:`~instructor_core.jobs.Job`: the time limit holds (the core stops
+    between batches and stages, and refuses work its measured speed says cannot finish, saying how many
+    rows would fit), and :func:`cancel_button` wired to ``action`` stops it."""
+
+    def decorate(handler: Callable) -> Callable:
+        safe = guarded(n_outputs)(handler)
+
+        @functools.wraps(handler)
+        def wrapper(*args, **kwargs):
+            job = jobs.Job(time_limit=ctx.time_limit)
+            with ctx.jobs.running((_session(), action), job), job:
+                return safe(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _session() -> str:
+    """The browser session of the request being handled (Gradio sets it for the handler's thread)."""
+    request = LocalContext.request.get(None)
+    return getattr(request, "session_hash", None) or ""
+
+
+def cancel_button(elem_id: str) -> gr.Button:
+    """The Cancel button placed beside a page's run button; :func:`wire_cancel` makes it work."""
+    return gr.Button("Cancel", variant="stop", size="sm", scale=0, min_width=120, elem_id=elem_id)
+
+
+def wire_cancel(ctx: AppContext, action: str, button: gr.Button, run_event: gr.events.Dependency,
+                message: gr.Markdown) -> None:
+    """``button`` stops this session's running ``action`` (a :func:`main_action`): the core checks the job's
+    flag between batches and stages, so the work really ends and frees its worker; the page stops waiting."""
+
+    def cancel(request: gr.Request):
+        stopped = ctx.jobs.cancel((getattr(request, "session_hash", None) or "", action))
+        return status("Cancelled." if stopped else "Nothing was running.", "warning")
+
+    button.click(cancel, None, message, cancels=[run_event], api_visibility="private")
 
 
 def progress_callback(progress: gr.Progress, what: str = "Embedding") -> Progress:
@@ -207,6 +283,9 @@ def load_dataset(choice: str, upload: str | None, text_column: str, label_column
     """Read the chosen table and take its texts (and labels, unless ``label_column`` is none)."""
     frame, notes = load_frame(choice, upload, max_rows)
     prepared = prepare_texts(frame, text_column)
+    job = jobs.current()
+    if job is not None:  # lets a stop at the time limit say how many rows would fit
+        job.rows = len(prepared.texts)
     notes = [*notes, *prepared.notes]
     labels = None
     if label_column and label_column != NONE:

@@ -9,7 +9,7 @@ from instructor_core import explore, plots
 from instructor_core.encoder import Encoder
 from instructor_core.instructions import MAX_INSTRUCTIONS, build_instruction, instruction_presets
 
-from .common import AppContext, guarded, instruction_preview, status, write_csv
+from .common import AppContext, guarded, instruction_preview, main_action, status, write_csv
 
 EXAMPLE_TEXT = "The battery died after two days, but the seller refunded me within an hour."
 EXAMPLE_INSTRUCTIONS = [
@@ -80,7 +80,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     matrices = gr.Plot(label="Text-by-text cosine similarity per instruction", elem_id="neighbours-heatmaps")
     texts_download = gr.File(label="Matrices as CSV (long format)")
 
-    @guarded(3)
+    @main_action(ctx, "instruction_similarity", 3)
     def compare(model_name, text_value, table):
         encoder = ctx.pool.get(model_name)
         matrix = explore.one_text_many_instructions(encoder, text_value, _instruction_list(table))
@@ -89,7 +89,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         note = explore.truncation_note(encoder, [text_value], _instruction_list(table))
         return figure, path, status(note, "warning") if note else ""
 
-    @guarded(3)
+    @main_action(ctx, "text_neighbours", 3)
     def compare_texts(model_name, texts_value, table):
         encoder = ctx.pool.get(model_name)
         by_instruction = explore.texts_under_instructions(encoder, texts_value.splitlines(), _instruction_list(table))

@@ -11,14 +11,16 @@ from instructor_core.samples import BUILTIN_DATASETS
 from .common import (
     NONE,
     AppContext,
+    cancel_button,
     dataset_inputs,
-    guarded,
     instruction_preview,
     load_dataset,
+    main_action,
     model_b_picker,
     model_columns,
     progress_callback,
     status,
+    wire_cancel,
 )
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
@@ -69,7 +71,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [data.choice, data.label_column, instruction_a, instruction_b],
         label="Examples: no instruction vs a task instruction, coloured by that task's labels",
     )
-    run = gr.Button("Project both", variant="primary", elem_id="projection-run")
+    with gr.Row():
+        run = gr.Button("Project both", variant="primary", elem_id="projection-run")
+        cancel = cancel_button("projection-cancel")
     message = gr.Markdown(elem_id="projection-status")
     with gr.Row():
         with gr.Column():
@@ -80,7 +84,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             metrics_b = gr.Markdown(elem_id="projection-metrics-b")
     effect = gr.Dataframe(label="Instruction effect (B minus A)", interactive=False, elem_id="projection-effect")
 
-    @guarded(6)
+    @main_action(ctx, "project", 6)
     def compare(model_name, choice, upload, text_column, label_column, ins_a, ins_b, method_name, neighbors,
                 dist, perp, seed_value, progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)
@@ -102,13 +106,14 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         return (figure_a, _metrics_markdown(result.metrics_a), figure_b, _metrics_markdown(result.metrics_b), table,
                 status(f"{len(dataset.texts):,} texts projected with {method_name}. {notes}".strip()))
 
-    run.click(
+    event = run.click(
         compare,
         [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a, instruction_b, method,
          n_neighbors, min_dist, perplexity, seed],
         [plot_a, metrics_a, plot_b, metrics_b, effect, message],
         api_name="project", time_limit=ctx.time_limit,
     )
+    wire_cancel(ctx, "project", cancel, event, message)
 
     with gr.Accordion("Compare two models", open=False, elem_id="compare-projection"):
         gr.Markdown(
@@ -134,7 +139,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         compare_verdicts = gr.Dataframe(label="Per text: the kNN label under A and under B (disagreements first)",
                                         interactive=False, max_height=400, elem_id="compare-projection-verdicts")
 
-    @guarded(5)
+    @main_action(ctx, "compare_models_projection", 5)
     def compare_models(model_a, model_b_name, choice, upload, text_column, label_column, instruction, method_name,
                        neighbors, dist, perp, seed_value, progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)
