@@ -62,6 +62,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     with gr.Row():
         csv_file = gr.File(label="Table with clusters (CSV)", elem_id="cluster-csv")
         embeddings_file = gr.File(label="Embeddings", elem_id="cluster-embeddings")
+    data.clears([figure, summary, csv_file, embeddings_file, message])
 
     @guarded(5)
     def run_clustering(model_name, choice, upload, text_column, instruction_value, algorithm_name, k, projection_name,

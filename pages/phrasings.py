@@ -32,6 +32,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         vector_agreement = gr.Plot(label="Vector agreement (mean cosine of each text across phrasings)")
         rank_agreement = gr.Plot(label="Neighbourhood agreement (Spearman of similarity matrices)")
     table = gr.Dataframe(label="Metrics per phrasing", interactive=False, elem_id="phrasings-table")
+    data.clears([best, bars, vector_agreement, rank_agreement, table, message])
 
     @guarded(6)
     def compare(model_name, choice, upload, text_column, label_column, phrasings_text, with_none,

@@ -54,6 +54,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             plot_b = gr.Plot(label="Instruction B", elem_id="projection-plot-b")
             metrics_b = gr.Markdown(elem_id="projection-metrics-b")
     effect = gr.Dataframe(label="Instruction effect (B minus A)", interactive=False, elem_id="projection-effect")
+    data.clears([plot_a, metrics_a, plot_b, metrics_b, effect, message])
 
     @guarded(6)
     def compare(model_name, choice, upload, text_column, label_column, ins_a, ins_b, method_name, neighbors,
