@@ -7,6 +7,7 @@ import gradio as gr
 from instructor_core import explore, plots
 from instructor_core.errors import InputError
 from instructor_core.export import write_embeddings
+from instructor_core.samples import CLUSTER_EXAMPLES
 
 from .common import (
     AppContext,
@@ -39,20 +40,18 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         "clusters should be about, and cluster. Downloads keep **every original row and column** and add "
         "`cluster`, `cluster_keywords`, `x`, `y`."
     )
-    data = dataset_inputs(ctx, "cluster", with_label=False)
-    instruction = gr.Textbox(label="Instruction (blank = none)", elem_id="cluster-instruction",
-                             value="Represent the product review for clustering by product category: ")
+    first = CLUSTER_EXAMPLES[0]
+    data = dataset_inputs(ctx, "cluster", with_label=False, default=first.dataset)
+    instruction = gr.Textbox(label="Instruction (blank = none)", elem_id="cluster-instruction", value=first.instruction)
     with gr.Row():
         algorithm = gr.Radio(list(ALGORITHMS), value="k-means", label="Algorithm")
-        n_clusters = gr.Dropdown(K_CHOICES, value="auto", allow_custom_value=True,
+        n_clusters = gr.Dropdown(K_CHOICES, value=first.n_clusters, allow_custom_value=True,
                                  label="Clusters (auto = best silhouette)", info="ignored by HDBSCAN")
         projection = gr.Radio(list(PROJECTIONS), value="UMAP", label="Projection")
         embeddings_format = gr.Radio([".npy", ".parquet"], value=".npy", label="Embeddings file")
     gr.Examples(
-        [["Product reviews (sentiment × category)", "Represent the product review for clustering by product category: "],
-         ["Product reviews (sentiment × category)", "Represent the product review for clustering by sentiment: "],
-         ["Questions (topic × answer type)", "Represent the question for clustering by topic: "]],
-        [data.choice, instruction],
+        [[e.dataset, e.instruction, e.n_clusters] for e in CLUSTER_EXAMPLES], [data.choice, instruction, n_clusters],
+        example_labels=[e.title for e in CLUSTER_EXAMPLES],
         label="Examples: the same texts clustered under different instructions",
     )
     run = gr.Button("Cluster", variant="primary", elem_id="cluster-run")

@@ -7,16 +7,11 @@ import pandas as pd
 
 from instructor_core import explore, plots
 from instructor_core.instructions import MAX_INSTRUCTIONS, build_instruction, instruction_presets
+from instructor_core.samples import PLAYGROUND_EXAMPLES
 
 from .common import AppContext, guarded, status, write_csv
 
-EXAMPLE_TEXT = "The battery died after two days, but the seller refunded me within an hour."
-EXAMPLE_INSTRUCTIONS = [
-    "Represent the product review for classifying its sentiment: ",
-    "Represent the product review for classifying its product category: ",
-    "Represent the customer support message for retrieving the answer: ",
-    "",
-]
+EXAMPLE_TEXT, EXAMPLE_INSTRUCTIONS = next(iter(PLAYGROUND_EXAMPLES.items()))
 EXAMPLE_TEXTS = "\n".join([
     "The battery died after two days.",
     "My new headphones sound amazing.",
@@ -55,8 +50,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         built = gr.Textbox(label="Instruction", interactive=False)
         add_built = gr.Button("Add this instruction")
     gr.Examples(
-        [[EXAMPLE_TEXT], ["Who discovered penicillin?"], ["The stock market fell sharply after the rate decision."]],
-        [text], label="Example texts",
+        [[example, [[i] for i in ins]] for example, ins in PLAYGROUND_EXAMPLES.items()], [text, instructions],
+        example_labels=list(PLAYGROUND_EXAMPLES), label="Example texts, each with instructions that fit it",
     )
     run = gr.Button("Compare instructions", variant="primary", elem_id="playground-run")
     message = gr.Markdown(elem_id="playground-status")

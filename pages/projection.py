@@ -6,12 +6,12 @@ import gradio as gr
 import pandas as pd
 
 from instructor_core import explore, plots
-from instructor_core.samples import BUILTIN_DATASETS
+from instructor_core.samples import PROJECTION_EXAMPLES
 
 from .common import NONE, AppContext, dataset_inputs, guarded, load_dataset, progress_callback, status
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
-_FIRST = next(iter(BUILTIN_DATASETS.values()))
+_FIRST = PROJECTION_EXAMPLES[0]
 
 
 def _metrics_markdown(metrics: dict[str, float | None]) -> str:
@@ -27,11 +27,11 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         "how well the **embeddings** (not the 2-D picture) separate the labels — cross-validated kNN accuracy "
         "and cosine silhouette."
     )
-    data = dataset_inputs(ctx, "projection", label_title="Colour by / label column")
+    data = dataset_inputs(ctx, "projection", label_title="Colour by / label column", default=_FIRST.dataset)
     with gr.Row():
-        instruction_a = gr.Textbox(label="Instruction A (blank = none)", value="", elem_id="projection-instruction-a")
-        instruction_b = gr.Textbox(label="Instruction B", value=_FIRST["instructions"]["sentiment"],
-                                   elem_id="projection-instruction-b")
+        instruction_a = gr.Textbox(label="Instruction A (blank = none)", value=_FIRST.instruction_a,
+                                   elem_id="projection-instruction-a")
+        instruction_b = gr.Textbox(label="Instruction B", value=_FIRST.instruction_b, elem_id="projection-instruction-b")
     with gr.Row():
         method = gr.Radio(list(METHODS), value="UMAP", label="Projection")
         n_neighbors = gr.Slider(2, 100, value=15, step=1, label="UMAP n_neighbors")
@@ -39,10 +39,10 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         perplexity = gr.Slider(2, 100, value=30, step=1, label="t-SNE perplexity")
         seed = gr.Number(value=0, precision=0, label="Seed")
     gr.Examples(
-        [[name, label, "", spec["instructions"][label]] for name, spec in BUILTIN_DATASETS.items()
-         for label in spec["label_columns"]],
+        [[e.dataset, e.label, e.instruction_a, e.instruction_b] for e in PROJECTION_EXAMPLES],
         [data.choice, data.label_column, instruction_a, instruction_b],
-        label="Examples: no instruction vs a task instruction, coloured by that task's labels",
+        example_labels=[e.title for e in PROJECTION_EXAMPLES],
+        label="Examples: instruction B separates the coloured labels better than A",
     )
     run = gr.Button("Project both", variant="primary", elem_id="projection-run")
     message = gr.Markdown(elem_id="projection-status")
