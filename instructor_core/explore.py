@@ -172,7 +172,7 @@ def cluster_texts(
     out.iloc[positions, out.columns.get_loc("y")] = coords[:, 1]
 
     return ClusteredTable(out, summary, table_embeddings(vectors, positions, len(frame)), result.n_clusters,
-                          result.silhouette)
+                          result.silhouette, list(result.notes))
 
 
 def table_embeddings(vectors: np.ndarray, row_index: np.ndarray, n_rows: int) -> np.ndarray:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -84,8 +84,11 @@ def scatter(
     color_by: Sequence[object] | None = None,
     title: str = "",
     color_title: str = "",
+    names: Mapping[str, str] | None = None,
 ) -> go.Figure:
-    """2-D scatter, one trace per colour value (so the legend toggles groups), text shown on hover."""
+    """2-D scatter, one trace per colour value (so the legend toggles groups), text shown on hover.
+
+    ``names`` gives a colour value (as shown, e.g. "3") a longer legend entry."""
     coords = np.asarray(coords)
     groups = pd.Series(["all"] * len(coords) if color_by is None else [_label(v) for v in color_by])
     trace_type = go.Scattergl if len(coords) >= WEBGL_MIN_POINTS else go.Scatter
@@ -97,7 +100,7 @@ def scatter(
         color = _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)]
         figure.add_trace(
             trace_type(
-                x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape(group),
+                x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape((names or {}).get(group, group)),
                 marker={"size": 7 if len(coords) < 2000 else 4, "color": color, "opacity": 0.85},
                 text=[hover[j] for j in idx], customdata=idx,
                 hovertemplate=f"<b>{escape(group)}</b><br>%{{text}}<extra></extra>",
@@ -110,6 +113,25 @@ def scatter(
         showlegend=color_by is not None,
     )
     return figure
+
+
+def cluster_map(coords: np.ndarray, hover_texts: Sequence[str], labels: Sequence[int], keywords: Mapping[int, str],
+                title: str = "", words_on_map: int = 3) -> go.Figure:
+    """Scatter coloured by cluster, each cluster named by its keywords in the legend and labelled on the
+    map with its first ``words_on_map`` keywords at its median point (as datamapplot does)."""
+    labels = np.asarray(labels)
+    names = {str(c): _shorten(f"{c}: {keywords.get(c, '')}", 48) for c in keywords if c != -1}
+    figure = scatter(coords, hover_texts, labels.tolist(), title, "cluster: keywords", names)
+    for c in sorted(set(labels.tolist()) - {-1}):
+        words = ", ".join(str(keywords.get(c, "")).split(", ")[:words_on_map])
+        x, y = np.median(np.asarray(coords)[labels == c], axis=0)
+        figure.add_annotation(x=x, y=y, text=escape(f"{c}: {words}" if words else str(c)), showarrow=False,
+                              font={"size": 12, "color": "#222"}, bgcolor="rgba(255,255,255,0.75)", borderpad=2)
+    return figure
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip(", ") + "…"
 
 
 def metric_bars(frame: pd.DataFrame, category: str, metrics: Sequence[str], title: str = "",

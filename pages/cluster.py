@@ -23,6 +23,8 @@ from .common import (
 ALGORITHMS = {"k-means": "kmeans", "HDBSCAN": "hdbscan", "Agglomerative": "agglomerative"}
 PROJECTIONS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 K_CHOICES = ["auto", *[str(k) for k in range(2, 31)]]
+# cluster, size, share, keywords, representatives: the two text columns get the room
+SUMMARY_WIDTHS = ["8%", "7%", "7%", "28%", "50%"]
 
 
 def _parse_k(value: str) -> int | str:
@@ -57,7 +59,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     run = gr.Button("Cluster", variant="primary", elem_id="cluster-run")
     message = gr.Markdown(elem_id="cluster-status")
     figure = gr.Plot(label="Texts coloured by cluster", elem_id="cluster-plot")
-    summary = gr.Dataframe(label="Clusters", interactive=False, wrap=True, elem_id="cluster-table")
+    summary = gr.Dataframe(label="Clusters", interactive=False, wrap=True, elem_id="cluster-table",
+                           column_widths=SUMMARY_WIDTHS)
     with gr.Row():
         csv_file = gr.File(label="Table with clusters (CSV)", elem_id="cluster-csv")
         embeddings_file = gr.File(label="Embeddings", elem_id="cluster-embeddings")
@@ -74,12 +77,14 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             projection=PROJECTIONS.get(projection_name, projection_name), progress=progress_callback(progress),
         )
         kept = result.frame.iloc[dataset.row_index]
-        scatter = plots.scatter(kept[["x", "y"]].to_numpy(), dataset.texts, kept["cluster"].tolist(),
-                                f"{result.n_clusters} clusters · {algorithm_name}", "cluster")
+        scatter = plots.cluster_map(kept[["x", "y"]].to_numpy(), dataset.texts, kept["cluster"].tolist(),
+                                    dict(zip(result.summary["cluster"], result.summary["keywords"])),
+                                    f"{result.n_clusters} clusters · {algorithm_name}")
         csv_path = write_csv(result.frame, ctx, "clustered.csv")
         emb_path = write_embeddings(result.embeddings, output_path(ctx, f"embeddings{fmt}"))
         quality = "" if result.silhouette is None else f" Silhouette {result.silhouette:.3f}."
-        notes = " ".join([*dataset.notes, explore.truncation_note(encoder, dataset.texts, [instruction_value])])
+        notes = " ".join([*dataset.notes, *result.notes,
+                          explore.truncation_note(encoder, dataset.texts, [instruction_value])])
         return (scatter, result.summary, csv_path, str(emb_path),
                 status(f"{len(dataset.texts):,} texts in {result.n_clusters} clusters.{quality} {notes}".strip()))
 
