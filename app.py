@@ -83,7 +83,7 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
             model = gr.Dropdown(choices, value=ctx.pool.default, label="Model", scale=1,
                                 allow_custom_value=not ctx.hosted, elem_id="model-picker",
                                 info=None if ctx.hosted else "a Hugging Face id or a local folder also works")
-            banner = gr.Markdown(model_banner(default_encoder), elem_id="model-banner")
+            banner = gr.Markdown(model_banner(default_encoder, ctx.hosted), elem_id="model-banner")
         last_good = gr.State(ctx.pool.default)
         model_message = gr.Markdown(elem_id="model-status")
 
@@ -94,7 +94,7 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
             except Exception as err:  # noqa: BLE001 - load_encoder wraps every failure in ModelLoadError
                 return previous, gr.update(), previous, status(
                     f"{err} Still using `{previous}`.", "error")
-            return gr.update(), model_banner(encoder), name, status(f"Loaded `{encoder.name}`.")
+            return gr.update(), model_banner(encoder, ctx.hosted), name, status(f"Loaded `{encoder.name}`.")
 
         model.input(switch_model, [model, last_good], [model, banner, last_good, model_message],
                     api_name="load_model")

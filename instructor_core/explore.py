@@ -15,13 +15,12 @@ import pandas as pd
 from .clustering import cluster, cluster_summary
 from .encoder import Encoder, Progress
 from .errors import InputError
-from .instructions import check_instructions
+from .instructions import NO_INSTRUCTION, check_instructions
 from .metrics import instruction_effect, label_separation
 from .phrasings import PhrasingReport, phrasing_report
 from .projection import project, project_pair
 from .similarity import cosine_similarity_matrix, similarity_frame
 
-NO_INSTRUCTION = "(no instruction)"
 MAX_PLAYGROUND_TEXTS = 20
 
 

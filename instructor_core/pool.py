@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Collection
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from .encoder import Encoder, load_encoder
 from .errors import ModelLoadError
+
+log = logging.getLogger(__name__)
 
 
 class EncoderPool:
@@ -48,7 +51,15 @@ class EncoderPool:
             if name in self._loaded:
                 self._loaded.move_to_end(name)
                 return self._loaded[name]
-            encoder = load_encoder(name, self.device, self.dtype, disk_cache=self.disk_cache)
+            try:
+                encoder = load_encoder(name, self.device, self.dtype, disk_cache=self.disk_cache)
+            except ModelLoadError as err:
+                if self.allowed is None:
+                    raise
+                # The loader's advice (download it, pass a folder) is for whoever runs the server, not a visitor.
+                log.warning("hosted load of %s failed: %s", name, err)
+                raise ModelLoadError(f"Model '{name}' cannot be loaded on this server right now. Choose one of: "
+                                     f"{', '.join(n for n in self.choices() if n != name)}.") from err
             self._loaded[name] = encoder
             while len(self._loaded) > self.max_loaded:
                 self._loaded.popitem(last=False)

@@ -85,8 +85,9 @@ def progress_callback(progress: gr.Progress, what: str = "Embedding") -> Progres
     return report
 
 
-def model_banner(encoder: Encoder) -> str:
-    """Markdown naming the active model and, for models not trained with instructions, saying so."""
+def model_banner(encoder: Encoder, hosted: bool = False) -> str:
+    """Markdown naming the active model and, for models not trained with instructions, saying so; a hosted
+    visitor is pointed to the Model menu, never to commands they cannot run."""
     text = f"**Model:** `{encoder.name}` · {encoder.dim}-d · {encoder.device}"
     if encoder.name == INSTRUCTOR_MINI:
         return text + (" · instruction-tuned ✅ (small, offline, trained for this app: it follows sentiment and "
@@ -94,10 +95,10 @@ def model_banner(encoder: Encoder) -> str:
                        "stronger)")
     if encoder.instruction_tuned:
         return text + " · instruction-tuned ✅"
-    return text + (
-        " · **not instruction-tuned**: it was never trained with instructions, so instruction effects "
-        "will be weak. For the real thing run `python app.py --model hkunlp/instructor-large`."
-    )
+    advice = (f"Pick `{INSTRUCTOR_MINI}` in the Model menu to see them." if hosted
+              else "For the real thing run `python app.py --model hkunlp/instructor-large`.")
+    return text + (" · **not instruction-tuned**: it was never trained with instructions, so instruction effects "
+                   f"will be weak. {advice}")
 
 
 # ----- datasets: a built-in sample or an uploaded CSV -----------------------------------------------

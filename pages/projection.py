@@ -20,6 +20,12 @@ def _metrics_markdown(metrics: dict[str, float | None]) -> str:
     return " · ".join(f"**{name.replace('_', ' ')}** {'n/a' if v is None else f'{v:.3f}'}" for name, v in metrics.items())
 
 
+def parameter_visibility(method_name: str) -> tuple[dict, dict, dict]:
+    """Updates showing only the chosen projection's own sliders: UMAP's n_neighbors and min_dist, t-SNE's perplexity."""
+    key = METHODS.get(method_name)
+    return gr.update(visible=key == "umap"), gr.update(visible=key == "umap"), gr.update(visible=key == "tsne")
+
+
 def build(ctx: AppContext, model: gr.Dropdown) -> None:
     gr.Markdown(
         "Embed a labeled dataset under two instructions and project both spaces to 2-D. The right plot is "
@@ -36,7 +42,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         method = gr.Radio(list(METHODS), value="UMAP", label="Projection")
         n_neighbors = gr.Slider(2, 100, value=15, step=1, label="UMAP n_neighbors")
         min_dist = gr.Slider(0.0, 0.99, value=0.1, step=0.01, label="UMAP min_dist")
-        perplexity = gr.Slider(2, 100, value=30, step=1, label="t-SNE perplexity")
+        perplexity = gr.Slider(2, 100, value=30, step=1, label="t-SNE perplexity", visible=False)
         seed = gr.Number(value=0, precision=0, label="Seed")
     gr.Examples(
         [[e.dataset, e.label, e.instruction_a, e.instruction_b] for e in PROJECTION_EXAMPLES],
@@ -80,6 +86,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         return (figure_a, _metrics_markdown(result.metrics_a), figure_b, _metrics_markdown(result.metrics_b), table,
                 status(f"{len(dataset.texts):,} texts projected with {method_name}. {notes}".strip()))
 
+    method.change(parameter_visibility, method, [n_neighbors, min_dist, perplexity], api_visibility="private")
     run.click(
         compare,
         [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a, instruction_b, method,
