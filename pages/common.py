@@ -161,21 +161,23 @@ def progress_callback(progress: gr.Progress, what: str = "Embedding") -> Progres
     return report
 
 
-def model_banner(encoder: Encoder) -> str:
+def model_banner(encoder: Encoder, hosted: bool = False) -> str:
     """Markdown naming the active model, how an instruction reaches it, and whether it was ever trained
-    to follow one (with the catalogue's note on the model, if any)."""
+    to follow one (with the catalogue's note on the model, if any); a hosted visitor is pointed to the
+    Model menu, never to commands they cannot run."""
     profile, entry = encoder.profile, encoder.source.entry
     text = f"**Model:** `{encoder.name}` · {encoder.dim}-d · {encoder.device} · {profile.describe()}"
     note = f" ({entry.note})" if entry else ""
+    advice = (f"For instruction-following pick `{INSTRUCTOR_MINI}` in the Model menu." if hosted
+              else "For the real thing run `python app.py --model hkunlp/instructor-large`.")
     if profile.instructions == "free":
         return text + f" · instruction-tuned ✅{note}"
     if profile.instructions == "fixed":
         prefixes = ", ".join(f"`{p}`" for _, p in profile.presets) or "its named prompts"
-        return text + (f" · trained with fixed prefixes only ({prefixes}), not free instructions{note}. "
-                       "For instruction-following run `python app.py --model hkunlp/instructor-large`.")
+        return text + f" · trained with fixed prefixes only ({prefixes}), not free instructions{note}. {advice}"
     return text + (
         f" · **not instruction-tuned**: instructions were never part of its training, so instruction effects "
-        f"will be weak{note}. For the real thing run `python app.py --model hkunlp/instructor-large`."
+        f"will be weak{note}. {advice}"
     )
 
 
@@ -312,6 +314,21 @@ def write_csv(frame: pd.DataFrame, ctx: AppContext, name: str) -> str:
     return str(path)
 
 
+def upload_updates(upload: str | None, max_rows: int, with_label: bool = True):
+    """Widget updates after a file is uploaded or removed: the Dataset switches to the upload even when
+    the file cannot be read, so Run reports the problem instead of quietly using a built-in set; an
+    unreadable or removed file empties the column pickers and its "N rows" line."""
+    if upload:
+        try:
+            return gr.update(value=UPLOAD), *column_updates(UPLOAD, upload, max_rows, with_label)
+        except InputError as err:
+            message = status(str(err), "error")
+    else:
+        message = ""
+    label = [gr.update(choices=[NONE], value=NONE)] if with_label else []
+    return gr.update(value=UPLOAD), gr.update(choices=[], value=None), *label, message
+
+
 @dataclass
 class DatasetInputs:
     """The widgets that pick a table and its columns."""
@@ -321,6 +338,12 @@ class DatasetInputs:
     text_column: gr.Dropdown
     label_column: gr.Dropdown | None
     message: gr.Markdown
+
+    def clears(self, results: list[gr.components.Component]) -> None:
+        """Empty a page's ``results`` whenever the user changes the dataset, so no output of the previous
+        table stays on screen next to the new one."""
+        for event in (self.choice.input, self.upload.upload, self.upload.clear):
+            event(lambda: [None] * len(results), None, results, api_visibility="private")
 
 
 def dataset_inputs(ctx: AppContext, prefix: str, label_title: str = "Label column",
@@ -345,10 +368,10 @@ def dataset_inputs(ctx: AppContext, prefix: str, label_title: str = "Label colum
     def refresh(choice_value, upload_value):
         return column_updates(choice_value, upload_value, ctx.max_rows, with_label)
 
-    @guarded(len(outputs) + 1)
     def on_upload(upload_value):
-        return gr.update(value=UPLOAD), *column_updates(UPLOAD, upload_value, ctx.max_rows, with_label)
+        return upload_updates(upload_value, ctx.max_rows, with_label)
 
     upload.upload(on_upload, upload, [choice, *outputs], api_visibility="private")
+    upload.clear(on_upload, upload, [choice, *outputs], api_visibility="private")
     choice.input(refresh, [choice, upload], outputs, api_visibility="private")
     return DatasetInputs(choice, upload, text_column, label_column, message)

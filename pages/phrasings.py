@@ -47,6 +47,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         vector_agreement = gr.Plot(label="Vector agreement (mean cosine of each text across phrasings)")
         rank_agreement = gr.Plot(label="Neighbourhood agreement (Spearman of similarity matrices)")
     table = gr.Dataframe(label="Metrics per phrasing", interactive=False, elem_id="phrasings-table")
+    data.clears([best, bars, vector_agreement, rank_agreement, table, message])
 
     @main_action(ctx, "compare_phrasings", 6)
     def compare(model_name, choice, upload, text_column, label_column, phrasings_text, with_none,
@@ -95,6 +96,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
                                elem_id="compare-phrasings-bars")
         compare_table = gr.Dataframe(label="Metrics per phrasing and model", interactive=False,
                                      elem_id="compare-phrasings-table")
+    data.clears([compare_summary, compare_bars, compare_table, compare_message])
 
     @main_action(ctx, "compare_models_phrasings", 4)
     def compare_models(model_a, model_b_name, choice, upload, text_column, label_column, phrasings_text, with_none,
