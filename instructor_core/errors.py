@@ -10,3 +10,7 @@ class InputError(ValueError):
 
 class ModelLoadError(RuntimeError):
     """A model could not be found or loaded; the message says which and what to try."""
+
+
+class MissingDependencyError(ImportError):
+    """An optional package a feature needs is not installed; the message says how to install it."""
