@@ -11,7 +11,8 @@ Ray is an optional dependency: ``pip install -r requirements-scale.txt``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,8 @@ import pyarrow as pa
 
 from .clustering import assign_to_centroids, cluster, cluster_centroids, cluster_summary
 from .data import guess_text_column
-from .errors import InputError, MissingDependencyError
+from .errors import InputError, MissingDependencyError, ModelLoadError
+from .models import resolve_model
 from .projection import FittedProjection, fit_projection
 
 if TYPE_CHECKING:
@@ -75,6 +77,7 @@ class SampleLayout:
 
     centroids: np.ndarray | None = None
     projection: FittedProjection | None = None
+    sample_rows: int = 0
 
 
 class EmbedBatches:
@@ -189,6 +192,10 @@ def embed_with_ray(
     ray = import_ray()
     fmt = _input_format(source, input_format)
     _check_layout_args(clusters, projection, sample_size)
+    if options.model == "auto":  # every actor must load the same model, whatever its node has cached
+        options = replace(options, model=resolve_model("auto").name)
+    else:
+        resolve_model(options.model)  # an unknown model fails here, before Ray starts anything
     if not ray.is_initialized():
         ray.init()  # joins RAY_ADDRESS when set (ray job submit sets it), else starts a local Ray
     configure_context(options.retries)
@@ -198,8 +205,9 @@ def embed_with_ray(
     for name, role in ((column, "text"), (id_column, "id")):
         if name is not None and name not in columns:
             raise InputError(f"There is no {role} column '{name}'. Columns: {', '.join(columns)}.")
-    if id_column in (column, ROW):
-        raise InputError(f"The id column must differ from the text column and from '{ROW}'.")
+    if id_column == column or ROW in (column, id_column):
+        raise InputError(f"The output numbers rows in a column named '{ROW}'; the text and id columns need "
+                         "other, distinct names.")
     keep = [column] + ([id_column] if id_column else [])
     table, rows, embedded = _numbered(ray, _read(ray, source, fmt, keep, string_columns=keep), column)
     if rows == 0:
@@ -216,13 +224,14 @@ def embed_with_ray(
                                               min(sample_size, rows) / rows, sample_size, random_state)
         if result.clusters is not None:
             result.n_clusters = len(result.clusters)
-        result.notes.append(f"Clusters and coordinates were fitted on a sample of {min(sample_size, embedded):,} "
-                            "rows and applied to every row.")
+        result.notes.append(f"Clusters and coordinates were fitted on a sample of {layout.sample_rows:,} rows "
+                            "and applied to every row.")
     try:
         encode_dataset(table, column, options, layout).write_parquet(str(output), mode="overwrite",
                                                                       ray_remote_args=_IO_REMOTE_ARGS)
-    except Exception as err:  # Ray wraps what an actor raised; a user error keeps its own message
-        raise _user_error(err) from err
+    except Exception as err:
+        _reraise_user_error(err)
+        raise
     return result
 
 
@@ -286,7 +295,7 @@ def _columns(ray: Any, source: str | Path, fmt: str) -> list[str]:
     except InputError:
         raise
     except Exception as err:
-        raise InputError(f"Ray could not read {source} as {fmt}: {_user_error(err)}") from None
+        raise InputError(f"Ray could not read {source} as {fmt}: {_last_line(err)}") from None
     if schema is None or not schema.names:
         raise InputError(f"{source} has no rows. Add at least one row of data.")
     return list(schema.names)
@@ -321,7 +330,7 @@ def _numbered(ray: Any, ds: ray.data.Dataset, column: str) -> tuple[ray.data.Dat
         blocks = ds.to_arrow_refs()
         counts = ray.get([count.remote(b) for b in blocks])
     except Exception as err:
-        raise InputError(f"Ray could not read the input: {_user_error(err)}") from None
+        raise InputError(f"Ray could not read the input: {_last_line(err)}") from None
     sizes = np.array([c[0] for c in counts], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int) if len(sizes) else []
     numbered = ray.data.from_arrow_refs([number.remote(b, int(o)) for b, o in zip(blocks, offsets)]) if blocks else None
@@ -343,9 +352,10 @@ def _fit_layout(table: ray.data.Dataset, column: str, options: RayEncodeOptions,
     try:
         encoded = encode_dataset(ray.data.from_pandas(frame), column, options).to_pandas()
     except Exception as err:
-        raise _user_error(err) from err
+        _reraise_user_error(err)
+        raise
     vectors = np.stack(encoded["embedding"].to_numpy()).astype(np.float32)
-    layout, summary = SampleLayout(), None
+    layout, summary = SampleLayout(sample_rows=len(vectors)), None
     if clusters is not None:
         if len(vectors) < 3:
             raise InputError(f"Clustering needs at least 3 texts; the input has {len(vectors)}.")
@@ -358,11 +368,20 @@ def _fit_layout(table: ray.data.Dataset, column: str, options: RayEncodeOptions,
     return layout, summary
 
 
-def _user_error(err: BaseException) -> BaseException:
-    """The :class:`InputError` (or other root cause) inside Ray's wrappers, so users read the real message."""
-    seen = err
-    while seen is not None:
-        if isinstance(seen, InputError):
-            return InputError(str(seen).splitlines()[-1] if "\n" in str(seen) else str(seen))
-        seen = seen.__cause__ or getattr(seen, "cause", None)
-    return err
+def _reraise_user_error(err: BaseException) -> None:
+    """Raise the :class:`InputError` or :class:`ModelLoadError` an actor raised, without Ray's wrapping,
+    so users read the real message (an instruction too long for the model, a model that will not load)."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        for kind in (InputError, ModelLoadError):
+            if isinstance(err, kind):
+                raise kind(_last_line(err)) from None
+        err = err.__cause__ or getattr(err, "cause", None) or err.__context__
+
+
+def _last_line(err: BaseException) -> str:
+    """An error's own message: Ray puts the remote traceback before it."""
+    lines = [line for line in str(err).splitlines() if line.strip()]
+    message = lines[-1] if lines else type(err).__name__
+    return re.sub(r"^[\w.]*(InputError|ModelLoadError): ", "", message)

@@ -13,7 +13,7 @@ from instructor_core import distributed
 from instructor_core.cli import main
 from instructor_core.clustering import assign_to_centroids
 from instructor_core.distributed import RayEncodeOptions, embed_with_ray
-from instructor_core.errors import InputError, MissingDependencyError
+from instructor_core.errors import InputError, MissingDependencyError, ModelLoadError
 
 INSTRUCTION = "Represent the review for classifying sentiment: "
 
@@ -115,6 +115,16 @@ def test_bad_input_is_refused_before_any_model_work(local_ray, tmp_path, capsys)
             embed_with_ray(source, tmp_path / "out", options=options, **kwargs)
     assert main(["embed", str(good), "--engine", "ray", "--clusters", "2", "--algorithm", "hdbscan"]) == 2
     assert "cannot place new rows" in capsys.readouterr().err
+    with pytest.raises(ModelLoadError, match="Unknown model"):
+        embed_with_ray(good, tmp_path / "out", "text", options=RayEncodeOptions(model="no such model"))
+
+
+def test_an_error_inside_the_actors_reaches_the_user_unwrapped(local_ray, tmp_path):
+    source = tmp_path / "t.csv"
+    pd.DataFrame({"text": ["one text", "another"]}).to_csv(source, index=False)
+    options = RayEncodeOptions(model="bundled", device="cpu", instruction="Represent " * 300, retries=0, workers=1)
+    with pytest.raises(InputError, match=r"^The instruction is \d+ tokens long"):
+        embed_with_ray(source, tmp_path / "out", "text", options=options)
 
 
 def test_missing_ray_says_how_to_install_it(tmp_path, monkeypatch, capsys):
