@@ -19,6 +19,8 @@ from .errors import InputError
 
 MAX_INSTRUCTIONS = 12
 LIBRARY_PATH = Path(__file__).resolve().parents[1] / "assets" / "instructions.json"
+# How "no instruction" is written where a blank would be invisible (a table row, a legend); read back as blank.
+NO_INSTRUCTION = "(no instruction)"
 
 
 def _clean(part: str) -> str:
@@ -38,8 +40,9 @@ def build_instruction(domain: str = "", text_type: str = "", objective: str = ""
 
 
 def check_instructions(instructions: Sequence[str | None], max_count: int = MAX_INSTRUCTIONS) -> list[str]:
-    """Instructions as typed, blank ones as "" (no instruction); raises InputError on too many or repeats."""
-    cleaned = ["" if ins is None or not str(ins).strip() else str(ins) for ins in instructions]
+    """Instructions as typed, blank ones and ``NO_INSTRUCTION`` as "" (no instruction); raises InputError on
+    too many or repeats."""
+    cleaned = ["" if ins is None or str(ins).strip() in ("", NO_INSTRUCTION) else str(ins) for ins in instructions]
     if not cleaned:
         raise InputError("Enter at least one instruction (a blank one means 'no instruction').")
     if len(cleaned) > max_count:

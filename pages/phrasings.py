@@ -9,14 +9,16 @@ from instructor_core.instructions import phrasing_sets
 
 from .common import (
     AppContext,
+    cancel_button,
     dataset_inputs,
-    guarded,
     instruction_preview,
     load_dataset,
+    main_action,
     model_b_picker,
     model_columns,
     progress_callback,
     status,
+    wire_cancel,
 )
 
 
@@ -35,7 +37,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
                                elem_id="phrasings-text")
     instruction_preview(ctx, model, phrasings, lambda text: (text or "").splitlines(), "phrasings-preview")
     include_none = gr.Checkbox(value=True, label="Also measure with no instruction")
-    run = gr.Button("Compare phrasings", variant="primary", elem_id="phrasings-run")
+    with gr.Row():
+        run = gr.Button("Compare phrasings", variant="primary", elem_id="phrasings-run")
+        cancel = cancel_button("phrasings-cancel")
     message = gr.Markdown(elem_id="phrasings-status")
     best = gr.Markdown(elem_id="phrasings-best")
     bars = gr.Plot(label="Label separation per phrasing", elem_id="phrasings-bars")
@@ -43,8 +47,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         vector_agreement = gr.Plot(label="Vector agreement (mean cosine of each text across phrasings)")
         rank_agreement = gr.Plot(label="Neighbourhood agreement (Spearman of similarity matrices)")
     table = gr.Dataframe(label="Metrics per phrasing", interactive=False, elem_id="phrasings-table")
+    data.clears([best, bars, vector_agreement, rank_agreement, table, message])
 
-    @guarded(6)
+    @main_action(ctx, "compare_phrasings", 6)
     def compare(model_name, choice, upload, text_column, label_column, phrasings_text, with_none,
                 progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)
@@ -68,12 +73,13 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         return "\n".join(phrasing_sets(ctx.pool.get(model_name).profile.style).get(name, []))
 
     phrasing_set.change(fill_set, [phrasing_set, model], phrasings, api_visibility="private")
-    run.click(
+    event = run.click(
         compare,
         [model, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
         [best, bars, vector_agreement, rank_agreement, table, message],
         api_name="compare_phrasings", time_limit=ctx.time_limit,
     )
+    wire_cancel(ctx, "compare_phrasings", cancel, event, message)
 
     with gr.Accordion("Compare two models", open=False, elem_id="compare-phrasings"):
         gr.Markdown(
@@ -90,8 +96,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
                                elem_id="compare-phrasings-bars")
         compare_table = gr.Dataframe(label="Metrics per phrasing and model", interactive=False,
                                      elem_id="compare-phrasings-table")
+    data.clears([compare_summary, compare_bars, compare_table, compare_message])
 
-    @guarded(4)
+    @main_action(ctx, "compare_models_phrasings", 4)
     def compare_models(model_a, model_b_name, choice, upload, text_column, label_column, phrasings_text, with_none,
                        progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)

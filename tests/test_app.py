@@ -120,7 +120,7 @@ def test_cluster_upload_keeps_every_row_and_column(client, tmp_path):
     assert len(out) == 60 and list(out.columns) == ["id", "comment", "note", "cluster", "cluster_keywords", "x", "y"]
     assert list(out["id"]) == list(source["id"])  # leading zeros kept, order kept
     assert out.loc[[5, 17], "cluster"].isna().all() and out["cluster"].notna().sum() == 58
-    assert list(out["note"][:4]) == ["'=1+1", "'+danger", "'-3", "'@cmd"]  # formulas neutralised
+    assert list(out["note"][:4]) == ["'=1+1", "'+danger", "-3", "'@cmd"]  # formulas neutralised, numbers kept
     embeddings = np.load(embeddings_path)
     assert embeddings.shape == (60, 384) and np.isnan(embeddings[5]).all()
     assert len(summary["data"]) == 2 and _points(plot) == 58
