@@ -125,7 +125,8 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
 def create_app(args: argparse.Namespace) -> gr.Blocks:
     """The app as the command line configures it (hosted mode: allow-list, time limit, bounded queue)."""
     allowed = [*offline_choices(), args.model, *args.allow_model] if args.hosted else None
-    pool = EncoderPool(args.model, args.device, args.dtype, allowed=allowed, disk_cache=True if args.disk_cache else None,
+    pool = EncoderPool(args.model, args.device, args.dtype, allowed=allowed,
+                       disk_cache=True if args.disk_cache else None,
                        trust_remote_code=args.trust_remote_code and not args.hosted)
     ctx = AppContext(pool, max_rows=args.max_rows, hosted=args.hosted,
                      time_limit=args.time_limit if args.hosted else None)
