@@ -73,7 +73,8 @@ def _sentiment_topic(text_type: str) -> tuple[str, str]:
     return f"Classify the sentiment of a given {text_type}", f"Classify the topic of a given {text_type}"
 
 
-_T_REVIEW = ("Classify the sentiment of a given product review", "Classify the product category of a given product review")
+_T_REVIEW = ("Classify the sentiment of a given product review",
+             "Classify the product category of a given product review")
 _T_QUESTION = ("Classify the topic of a given question", "Classify the type of answer a given question expects")
 
 
