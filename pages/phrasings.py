@@ -17,9 +17,10 @@ from .common import (
     progress_callback,
     status,
 )
+from .share import SharedPage
 
 
-def build(ctx: AppContext, model: gr.Dropdown) -> None:
+def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
     sets = phrasing_sets()
     first = next(iter(sets))
     gr.Markdown(
@@ -63,12 +64,11 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         )
 
     phrasing_set.change(lambda name: "\n".join(sets.get(name, [])), phrasing_set, phrasings, api_visibility="private")
-    run.click(
-        compare,
-        [model, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
-        [best, bars, vector_agreement, rank_agreement, table, message],
-        api_name="compare_phrasings", time_limit=ctx.time_limit,
-    )
+    action = (compare, [model, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
+              [best, bars, vector_agreement, rank_agreement, table, message])
+    shared = SharedPage("phrasings", {"dataset": data.choice, "label": data.label_column, "phrasings": phrasings,
+                                      "none": include_none}, [action], dataset=data)
+    shared.runs.append(run.click(*action, api_name="compare_phrasings", time_limit=ctx.time_limit))
 
     with gr.Accordion("Compare two models", open=False, elem_id="compare-phrasings"):
         gr.Markdown(
@@ -108,3 +108,4 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [compare_summary, compare_bars, compare_table, compare_message],
         api_name="compare_models_phrasings", time_limit=ctx.time_limit,
     )
+    return shared

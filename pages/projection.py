@@ -19,6 +19,7 @@ from .common import (
     progress_callback,
     status,
 )
+from .share import SharedPage
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 _FIRST = PROJECTION_EXAMPLES[0]
@@ -43,7 +44,7 @@ def _method(method_name: str, neighbors: float, dist: float, perp: float) -> tup
     return key, params
 
 
-def build(ctx: AppContext, model: gr.Dropdown) -> None:
+def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
     gr.Markdown(
         "Embed a labeled dataset under two instructions and project both spaces to 2-D. The right plot is "
         "rotated onto the left one (Procrustes), so the same text sits in comparable places. Below each plot: "
@@ -102,13 +103,12 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
                 status(f"{len(dataset.texts):,} texts projected with {method_name}. {notes}".strip()))
 
     method.change(parameter_visibility, method, [n_neighbors, min_dist, perplexity], api_visibility="private")
-    run.click(
-        compare,
-        [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a, instruction_b, method,
-         n_neighbors, min_dist, perplexity, seed],
-        [plot_a, metrics_a, plot_b, metrics_b, effect, message],
-        api_name="project", time_limit=ctx.time_limit,
-    )
+    action = (compare, [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a,
+                        instruction_b, method, n_neighbors, min_dist, perplexity, seed],
+              [plot_a, metrics_a, plot_b, metrics_b, effect, message])
+    shared = SharedPage("projection", {"dataset": data.choice, "label": data.label_column, "a": instruction_a,
+                                       "b": instruction_b, "method": method}, [action], dataset=data)
+    shared.runs.append(run.click(*action, api_name="project", time_limit=ctx.time_limit))
 
     with gr.Accordion("Compare two models", open=False, elem_id="compare-projection"):
         gr.Markdown(
@@ -160,3 +160,4 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [compare_summary, compare_plot, compare_metrics, compare_verdicts, compare_message],
         api_name="compare_models_projection", time_limit=ctx.time_limit,
     )
+    return shared
