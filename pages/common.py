@@ -86,18 +86,31 @@ def progress_callback(progress: gr.Progress, what: str = "Embedding") -> Progres
 
 
 def model_banner(encoder: Encoder) -> str:
-    """Markdown naming the active model and, for models not trained with instructions, saying so."""
-    text = f"**Model:** `{encoder.name}` · {encoder.dim}-d · {encoder.device}"
-    if encoder.name == INSTRUCTOR_MINI:
-        return text + (" · instruction-tuned ✅ (small, offline, trained for this app: it follows sentiment and "
-                       "question-type instructions, topic ones poorly; the paper's `hkunlp/instructor-large` is "
-                       "stronger)")
-    if encoder.instruction_tuned:
-        return text + " · instruction-tuned ✅"
+    """Markdown naming the active model, how an instruction reaches it, and whether it was ever trained
+    to follow one (with the catalogue's note on the model, if any)."""
+    profile, entry = encoder.profile, encoder.source.entry
+    text = f"**Model:** `{encoder.name}` · {encoder.dim}-d · {encoder.device} · {profile.describe()}"
+    note = f" ({entry.note})" if entry else ""
+    if profile.instructions == "free":
+        return text + f" · instruction-tuned ✅{note}"
+    if profile.instructions == "fixed":
+        prefixes = ", ".join(f"`{p}`" for _, p in profile.presets) or "its named prompts"
+        return text + (f" · trained with fixed prefixes only ({prefixes}), not free instructions{note}. "
+                       "For instruction-following run `python app.py --model hkunlp/instructor-large`.")
     return text + (
-        " · **not instruction-tuned**: it was never trained with instructions, so instruction effects "
-        "will be weak. For the real thing run `python app.py --model hkunlp/instructor-large`."
+        f" · **not instruction-tuned**: instructions were never part of its training, so instruction effects "
+        f"will be weak{note}. For the real thing run `python app.py --model hkunlp/instructor-large`."
     )
+
+
+def instruction_preview(encoder: Encoder, instruction: str | None, text: str = "<your text>") -> str:
+    """Markdown showing the exact string the model reads for ``instruction`` (template applied)."""
+    shown = encoder.model_input(text, instruction).replace("`", "'")
+    return f"<small>The model reads: <code>{_html(shown)}</code></small>"
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "↵<br>")
 
 
 def model_b_picker(model: gr.Dropdown, elem_id: str) -> gr.Dropdown:

@@ -36,3 +36,19 @@ def test_embed_only_and_clear_errors(tmp_path, capsys):
     assert main(["embed", str(path), "--model", "no/such-model", "--out-dir", str(tmp_path / "o")]) == 2
     assert "error:" in capsys.readouterr().err
     assert main(["embed", str(path), "--column", "missing", "--model", "bundled"]) == 2
+
+
+def test_models_lists_the_catalogue_and_what_loads_offline(capsys, monkeypatch, tmp_path):
+    import huggingface_hub.constants
+
+    from instructor_core.models import CATALOGUE
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    assert main(["models"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == len(CATALOGUE)
+    by_name = {row.split(" | ")[0].lstrip("| "): row for row in rows}
+    assert "| yes |" in by_name["instructor-mini"] and "| yes |" in by_name["bundled-base (or bundled)"]
+    assert "no: not downloaded yet" in by_name["Qwen/Qwen3-Embedding-0.6B"]
+    assert "`Instruct: {task}\\nQuery:`, last-token pooling" in by_name["Qwen/Qwen3-Embedding-0.6B"]
+    assert "--trust-remote-code" in by_name["nomic-ai/nomic-embed-text-v1.5"]
