@@ -151,14 +151,15 @@ def test_compare_two_models_on_the_projection_page(browser_page):
     page.screenshot(path=str(SHOTS / "5-compare-models-projection.png"), full_page=True)
 
 
-def test_compare_two_models_on_the_phrasings_page(browser_page):
+def test_compare_two_models_on_the_phrasings_page(browser_page, app_server):
     page, _ = browser_page
     _open_tab(page, "Phrasings")
     _open_accordion(page, "compare-phrasings")
     page.locator("#compare-phrasings-run").click()
     selector = _plot(page, "compare-phrasings-bars", 240_000)
     bars = page.evaluate("(sel) => document.querySelector(sel)._fullData.map(t => [t.name, t.x.length])", selector)
-    assert [name for name, _ in bars] == ["A: instructor-mini", "B: all-MiniLM-L6-v2 (bundled)"] * 2
+    base = app_server[1].pool.get("bundled-base").name
+    assert [name for name, _ in bars] == ["A: instructor-mini", f"B: {base}"] * 2
     assert {n for _, n in bars} == {6}  # no instruction + the 5 example phrasings
     expect(page.locator("#compare-phrasings-summary")).to_contain_text("best phrasing")
     expect(page.locator("#compare-phrasings-table")).to_contain_text("knn_accuracy (B − A)")
