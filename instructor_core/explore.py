@@ -1,7 +1,8 @@
 """The explorer's analyses, one function per question a user asks; encoder + inputs in, data out.
 
 These are what the app's pages call (and what a notebook can call): they validate input, encode
-(through the encoder's cache, so repeating a question costs no model time) and run the analysis.
+(through the encoder's cache, so repeating a question costs no model time) and run the analysis. Under a
+:class:`~instructor_core.jobs.Job` they stop between stages when it is cancelled or out of time.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from .compare import (
 )
 from .encoder import Encoder, Progress
 from .errors import InputError
-from .instructions import check_instructions
+from .instructions import NO_INSTRUCTION, check_instructions
+from .jobs import checkpoint
 from .metrics import instruction_effect, label_separation
 from .phrasings import PhrasingReport, phrasing_report
 from .projection import MIN_NEIGHBOURHOOD_POINTS, project, project_pair
 from .similarity import cosine_similarity_matrix, similarity_frame
 
-NO_INSTRUCTION = "(no instruction)"
 MAX_PLAYGROUND_TEXTS = 20
 
 
@@ -95,6 +96,7 @@ def compare_phrasings(
         phrasings = ["", *phrasings]
     texts = list(texts)
     vectors = _encode_each(encoder, texts, phrasings, progress)
+    checkpoint("comparing the phrasings")
     return phrasing_report({instruction_label(p): v for p, v in zip(phrasings, vectors)}, labels)
 
 
@@ -125,9 +127,11 @@ def compare_projections(
     if instruction_a.strip() == instruction_b.strip():
         raise InputError("Instructions A and B are the same; change one of them to see its effect.")
     emb_a, emb_b = _encode_each(encoder, list(texts), [instruction_a, instruction_b], progress)
+    checkpoint("the projection")
     coords_a, coords_b = project_pair(emb_a, emb_b, method=method, random_state=random_state, **params)
     if labels is None:
         return ProjectionComparison(coords_a, coords_b, {}, {}, pd.DataFrame())
+    checkpoint("the label metrics")
     effect = instruction_effect(emb_a, emb_b, labels)
     return ProjectionComparison(coords_a, coords_b, label_separation(emb_a, labels), label_separation(emb_b, labels), effect)
 
@@ -252,8 +256,11 @@ def cluster_texts(
     column already named like an added one is kept as ``<name>_original``.
     """
     vectors = encoder.encode(list(texts), instruction=instruction or None, progress=progress)
+    checkpoint("clustering")
     result = cluster(vectors, method=method, n_clusters=n_clusters, random_state=random_state)
+    checkpoint("the projection")
     coords = project(vectors, method=projection, random_state=random_state)
+    checkpoint("the keywords")
     summary = cluster_summary(list(texts), vectors, result.labels)
     keywords = dict(zip(summary["cluster"], summary["keywords"]))
 
@@ -271,7 +278,7 @@ def cluster_texts(
     out.iloc[positions, out.columns.get_loc("y")] = coords[:, 1]
 
     return ClusteredTable(out, summary, table_embeddings(vectors, positions, len(frame)), result.n_clusters,
-                          result.silhouette)
+                          result.silhouette, list(result.notes))
 
 
 def table_embeddings(vectors: np.ndarray, row_index: np.ndarray, n_rows: int) -> np.ndarray:
