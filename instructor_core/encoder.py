@@ -166,6 +166,11 @@ class Encoder:
             encoded = self.model.tokenizer([prefix + str(t).strip() for t in texts])["input_ids"]
         return sum(len(ids) > self.max_seq_length for ids in encoded)
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` without the model's special tokens (used to match a placebo's length)."""
+        with self._lock:
+            return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def _encode_chunk(self, texts: list[str], instruction: str, prompt: str | None, batch_size: int,
                       normalize: bool) -> np.ndarray:
         if prompt is None:  # see _prompt_for: the instruction is pooled with the text
