@@ -3,8 +3,8 @@
 Every separation metric the explorer reports is a mean over texts: kNN accuracy is the share of texts
 whose out-of-fold k-nearest-neighbour vote is right (the same stratified folds and classifier as
 ``metrics.knn_accuracy``, so the mean equals it whenever the folds are of equal size), and the cosine
-silhouette is the mean of each text's silhouette (as ``metrics.silhouette_cosine``, on the same seeded
-sample). Scoring each text once and then resampling *texts* makes the bootstrap cheap: a resample is a
+silhouette is the mean of each text's silhouette (``metrics.silhouette_cosine`` exactly, up to 5,000
+texts; above that it samples, while these scores use every text). Scoring each text once and then resampling *texts* makes the bootstrap cheap: a resample is a
 weight vector over texts, and all resampled means of all spaces are one matrix product, so neither the
 neighbour lists nor any distance is recomputed per resample. The resample weights are shared by every
 space (a *paired* bootstrap), so the interval of a difference B − A accounts for both being measured
@@ -17,16 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import silhouette_samples
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.model_selection import StratifiedKFold
 
 from .metrics import _labelled_mask
 from .similarity import l2_normalize
 
 MIN_PER_CLASS = 5  # labels with fewer texts are left out: one or two examples give no stable neighbourhood
 N_RESAMPLES = 1000
-SILHOUETTE_SAMPLE = 5000
+_BLOCK = 512  # rows of the similarity matrix held at once
 INTERVAL_NOTE = ("95 % intervals: paired bootstrap over texts ({n:,} resamples, seed {seed}); they show how much "
                  "the numbers would move with other texts like these, not other folds or other models.")
 
@@ -69,13 +67,14 @@ def scorable_labels(labels: Sequence[object], min_per_class: int = MIN_PER_CLASS
 
 
 def text_scores(embeddings: np.ndarray, labels: Sequence[object], k: int = 5, folds: int = 5,
-                random_state: int = 0, min_per_class: int = MIN_PER_CLASS,
-                silhouette_sample: int = SILHOUETTE_SAMPLE) -> TextScores:
+                random_state: int = 0, min_per_class: int = MIN_PER_CLASS) -> TextScores:
     """Per-text out-of-fold kNN hits and cosine silhouettes of ``labels`` in one embedding space.
 
-    Texts whose label is missing or has fewer than ``min_per_class`` texts score NaN; above
-    ``silhouette_sample`` scored texts a seeded sample (the same for every space of the same texts) gets
-    silhouettes. Same ``labels`` and seed give the same folds and sample in every space, so scores pair.
+    Texts whose label is missing or has fewer than ``min_per_class`` texts score NaN. The kNN hits use the
+    folds and the vote of ``metrics.knn_accuracy`` (stratified, shuffled with ``random_state``; ties go to
+    the first label in sorted order); silhouettes are exact over all scored texts. Both come from one pass
+    over the cosine similarity matrix, a block of rows at a time. Same labels and seed give the same folds
+    in every space, so scores of different spaces pair text by text.
     """
     x = l2_normalize(embeddings)
     names, note = scorable_labels(labels, min_per_class)
@@ -84,17 +83,35 @@ def text_scores(embeddings: np.ndarray, labels: Sequence[object], k: int = 5, fo
     rows = np.flatnonzero(names != None)  # noqa: E711 - elementwise on an object array
     if len(rows) == 0:
         return TextScores(knn, silhouette, note)
-    y = names[rows].astype(str)
-    n_folds = int(min(folds, np.unique(y, return_counts=True)[1].min()))
-    smallest_train_fold = len(y) - int(np.ceil(len(y) / n_folds))
-    classifier = KNeighborsClassifier(n_neighbors=min(k, smallest_train_fold), metric="cosine", algorithm="brute")
+    classes, y = np.unique(names[rows].astype(str), return_inverse=True)
+    sizes = np.bincount(y)
+    n_folds = int(min(folds, sizes.min()))
+    fold = np.empty(len(rows), dtype=np.int64)
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
-    knn[rows] = cross_val_predict(classifier, x[rows], y, cv=splitter) == y
-    # the sample silhouette_score draws for the same seed, so the mean equals metrics.silhouette_cosine
-    sample = (np.random.RandomState(random_state).permutation(len(rows))[:silhouette_sample]
-              if len(rows) > silhouette_sample else np.arange(len(rows)))
-    if len(np.unique(y[sample])) >= 2:
-        silhouette[rows[sample]] = silhouette_samples(x[rows[sample]], y[sample], metric="cosine")
+    for f, (_, test) in enumerate(splitter.split(np.zeros(len(rows)), y)):
+        fold[test] = f
+    k = min(k, len(rows) - int(np.ceil(len(rows) / n_folds)))  # the smallest training fold, as metrics does
+    xs, onehot = x[rows], np.eye(len(classes), dtype=np.float32)[y]
+    for start in range(0, len(rows), _BLOCK):
+        block = slice(start, start + _BLOCK)
+        sims = xs[block] @ xs.T
+        own = np.arange(sims.shape[0])
+        # silhouette: mean cosine distance to each label's texts, the text itself left out of its own label
+        self_sim = sims[own, own + start].copy()
+        sums = sims @ onehot
+        sums[own, y[block]] -= self_sim
+        counts = np.broadcast_to(sizes, sums.shape).astype(np.float64).copy()
+        counts[own, y[block]] -= 1
+        distance = 1 - sums / counts
+        a = distance[own, y[block]]
+        distance[own, y[block]] = np.inf
+        b = distance.min(axis=1)
+        silhouette[rows[block]] = (b - a) / np.maximum(np.maximum(a, b), 1e-12)
+        # kNN: neighbours only from the other folds
+        sims[fold[block][:, None] == fold[None, :]] = -np.inf
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        votes = (y[top][:, :, None] == np.arange(len(classes))).sum(axis=1)
+        knn[rows[block]] = votes.argmax(axis=1) == y[block]
     return TextScores(knn, silhouette, note)
 
 
