@@ -15,7 +15,7 @@ from pathlib import Path
 from .data import DEFAULT_MAX_ROWS, guess_text_column, prepare_texts, read_table
 from .encoder import load_encoder
 from .errors import InputError, ModelLoadError
-from .explore import cluster_texts, table_embeddings
+from .explore import cluster_texts, table_embeddings, truncation_note
 from .export import spreadsheet_safe, write_embeddings
 
 
@@ -62,12 +62,17 @@ def embed_command(args: argparse.Namespace) -> list[Path]:
         k = args.clusters if args.clusters == "auto" else int(args.clusters)
         result = cluster_texts(encoder, table.frame, prepared.texts, prepared.row_index, args.instruction,
                                method=args.algorithm, n_clusters=k, projection=args.projection, progress=progress)
+        for note in result.notes:  # truncation, HDBSCAN's noise share
+            print(note, file=sys.stderr)
         embeddings = result.embeddings
         written.append(out_dir / "clustered.csv")
         spreadsheet_safe(result.frame).to_csv(written[-1], index=False)
         written.append(out_dir / "clusters.csv")
         spreadsheet_safe(result.summary).to_csv(written[-1], index=False)
     else:
+        note = truncation_note(encoder, prepared.texts, [args.instruction])
+        if note:
+            print(note, file=sys.stderr)
         vectors = encoder.encode(prepared.texts, instruction=args.instruction or None,
                                  batch_size=args.batch_size, progress=progress)
         embeddings = table_embeddings(vectors, prepared.row_index, len(table.frame))

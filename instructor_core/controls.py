@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .uncertainty import N_RESAMPLES, PairedBootstrap, TextScores, interval_note, text_scores
+from .uncertainty import N_RESAMPLES, Interval, PairedBootstrap, TextScores, interval_note, text_scores
 
 PLACEBO = "placebo"
 # Common words that name no domain, text type or task; each is one token in WordPiece and SentencePiece vocabularies.
@@ -74,6 +74,24 @@ class CrossedMatrix:
         """instructions × label columns of one metric (NaN where a column cannot be scored)."""
         return self.table.pivot(index="instruction", columns="label_column", values=metric).reindex(
             index=list(dict.fromkeys(self.table["instruction"])), columns=list(dict.fromkeys(self.table["label_column"])))
+
+
+    def display(self) -> pd.DataFrame:
+        """The table as text for people: each value with its interval, "too few labelled texts" where empty."""
+        def cell(row: pd.Series, name: str, signed: bool) -> str:
+            if row["note"]:
+                return row["note"]
+            if row[name] is None or pd.isna(row[name]):
+                return "—"
+            return Interval(row[name], row[f"{name}_low"], row[f"{name}_high"]).format(signed=signed)
+
+        out = self.table[["instruction", "label_column"]].rename(columns={"label_column": "label column"})
+        for name, title, signed in (("knn_accuracy", "kNN accuracy [95 %]", False),
+                                    ("silhouette", "silhouette [95 %]", False),
+                                    ("knn_accuracy_vs_placebo", "kNN − placebo [95 %]", True),
+                                    ("silhouette_vs_placebo", "silhouette − placebo [95 %]", True)):
+            out[title] = [cell(row, name, signed) for _, row in self.table.iterrows()]
+        return out
 
 
 _METRICS = ("knn_accuracy", "silhouette")

@@ -63,6 +63,20 @@ class NeighbourMovement:
     difference: Interval | None = None  # mean overlap(A, B) minus mean overlap(A, R), paired
     notes: list[str] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """One paragraph (Markdown): the mean overlap and, with a reference, whether B moves more than it."""
+        text = (f"**Mean neighbour overlap between A and B: {self.mean_overlap.format()}** (Jaccard of each text's "
+                f"{self.k} nearest neighbours; 1 = the same neighbours, 0 = none in common).")
+        if self.mean_reference_overlap is None or self.difference is None:
+            return text
+        text += (f" Reference — A against the placebo: {self.mean_reference_overlap.format()}; "
+                 f"difference {self.difference.format(signed=True)}: ")
+        if not self.difference.excludes_zero:
+            return text + "B changes neighbours no more than a meaningless prefix of its length does."
+        if self.difference.high < 0:
+            return text + "B changes neighbours beyond what a meaningless prefix of its length does."
+        return text + "B keeps more of A's neighbours than a meaningless prefix of its length does."
+
 
 def neighbour_movement(embeddings_a: np.ndarray, embeddings_b: np.ndarray, k: int = DEFAULT_K,
                        reference: np.ndarray | None = None, n_resamples: int = N_RESAMPLES,

@@ -145,3 +145,69 @@ def _natural(label: str) -> tuple[int, float | str]:
         return (0, float(label))
     except ValueError:
         return (1, label)
+
+
+def crossed_heatmap(table: pd.DataFrame) -> go.Figure:
+    """Instructions × label columns, one panel per metric (kNN accuracy, silhouette), each cell with its
+    95 % interval; cells that could not be scored read "too few texts" instead of a number.
+
+    ``table``: ``controls.CrossedMatrix.table`` (instruction, label_column, metric, metric_low, metric_high).
+    """
+    from plotly.subplots import make_subplots
+
+    rows = list(dict.fromkeys(table["instruction"]))
+    columns = list(dict.fromkeys(table["label_column"]))
+    panels = (("knn_accuracy", "kNN accuracy"), ("silhouette", "silhouette"))
+    figure = make_subplots(rows=1, cols=2, subplot_titles=[title for _, title in panels], horizontal_spacing=0.12)
+    cells = table.set_index(["instruction", "label_column"])
+    for k, (metric, title) in enumerate(panels):
+        z = [[_number(cells.loc[(r, c), metric]) for c in columns] for r in rows]
+        text = [[_cell_text(cells.loc[(r, c)], metric) for c in columns] for r in rows]
+        figure.add_trace(
+            go.Heatmap(z=z, x=[escape(c, 20) for c in columns], y=[escape(r[:45] + ("…" if len(r) > 45 else ""))
+                                                                  for r in rows],
+                       text=text, texttemplate="%{text}", colorscale="Viridis", showscale=False,
+                       zmin=0 if metric == "knn_accuracy" else None, zmax=1 if metric == "knn_accuracy" else None,
+                       customdata=[[escape(r, 60)] * len(columns) for r in rows], name=title,
+                       hovertemplate="%{customdata}<br>%{x}: %{text}<extra>" + title + "</extra>"),
+            row=1, col=k + 1,
+        )
+        if k:
+            figure.update_yaxes(showticklabels=False, row=1, col=k + 1)
+    figure.update_yaxes(autorange="reversed")
+    figure.update_layout(height=max(320, 70 * len(rows) + 120), margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return figure
+
+
+def _number(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _cell_text(row: pd.Series, metric: str) -> str:
+    if _number(row[metric]) is None:
+        return "too few texts"
+    return f"{row[metric]:.3f}<br>[{row[f'{metric}_low']:.3f}, {row[f'{metric}_high']:.3f}]"
+
+
+def movement_scatter(coords_a: np.ndarray, coords_b: np.ndarray, hover_texts: Sequence[str],
+                     movement: np.ndarray, titles: tuple[str, str] = ("A", "B")) -> go.Figure:
+    """The same texts in layout A and in layout B (aligned to A), coloured by how much their neighbours
+    changed (1 − overlap: 0 same neighbours, 1 none shared)."""
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=1, cols=2, subplot_titles=[escape(t, 60) for t in titles], horizontal_spacing=0.04)
+    trace_type = go.Scattergl if len(coords_a) >= WEBGL_MIN_POINTS else go.Scatter
+    hover = [escape(t, 60) for t in hover_texts]
+    for k, coords in enumerate((np.asarray(coords_a), np.asarray(coords_b))):
+        figure.add_trace(
+            trace_type(x=coords[:, 0], y=coords[:, 1], mode="markers", text=hover, customdata=np.asarray(movement),
+                       marker={"size": 7 if len(coords) < 2000 else 4, "color": np.asarray(movement),
+                               "colorscale": "Plasma", "cmin": 0, "cmax": 1, "showscale": k == 1,
+                               "colorbar": {"title": {"text": "neighbours<br>changed"}}},
+                       hovertemplate="%{text}<br>neighbours changed %{customdata:.2f}<extra></extra>", showlegend=False),
+            row=1, col=k + 1,
+        )
+    figure.update_xaxes(showticklabels=False)
+    figure.update_yaxes(showticklabels=False)
+    figure.update_layout(height=520, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return figure

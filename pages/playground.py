@@ -58,6 +58,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [[EXAMPLE_TEXT], ["Who discovered penicillin?"], ["The stock market fell sharply after the rate decision."]],
         [text], label="Example texts",
     )
+    placebo = gr.Checkbox(value=True, label="Add a placebo row", elem_id="playground-placebo",
+                          info="a neutral prefix as long as the instructions: how far any prefix moves the text")
     run = gr.Button("Compare instructions", variant="primary", elem_id="playground-run")
     message = gr.Markdown(elem_id="playground-status")
     heatmap = gr.Plot(label="Cosine similarity between the text's vectors", elem_id="playground-heatmap")
@@ -71,9 +73,10 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     texts_download = gr.File(label="Matrices as CSV (long format)")
 
     @guarded(3)
-    def compare(model_name, text_value, table):
+    def compare(model_name, text_value, table, with_placebo):
         encoder = ctx.pool.get(model_name)
-        matrix = explore.one_text_many_instructions(encoder, text_value, _instruction_list(table))
+        matrix = explore.one_text_many_instructions(encoder, text_value, _instruction_list(table),
+                                                    placebo=bool(with_placebo))
         path = write_csv(matrix.reset_index(names="instruction"), ctx, "instruction_similarity.csv")
         figure = plots.similarity_heatmap(matrix, f"“{text_value.strip()[:80]}” under {len(matrix)} instructions")
         note = explore.truncation_note(encoder, [text_value], _instruction_list(table))
@@ -98,8 +101,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             return gr.update(), status(f"The table already holds {MAX_INSTRUCTIONS} instructions, the limit.", "warning")
         return [[r] for r in [*rows, instruction]], ""
 
-    run.click(compare, [model, text, instructions], [heatmap, download, message], api_name="instruction_similarity", time_limit=ctx.time_limit)
-    text.submit(compare, [model, text, instructions], [heatmap, download, message], api_visibility="private")
+    run.click(compare, [model, text, instructions, placebo], [heatmap, download, message], api_name="instruction_similarity", time_limit=ctx.time_limit)
+    text.submit(compare, [model, text, instructions, placebo], [heatmap, download, message], api_visibility="private")
     run_texts.click(compare_texts, [model, texts, instructions], [matrices, texts_download, texts_message],
                     api_name="text_neighbours", time_limit=ctx.time_limit)
     add_preset.click(lambda t, p: add_row(t, presets.get(p, "")), [instructions, preset], [instructions, message],

@@ -12,6 +12,9 @@ from .common import NONE, AppContext, dataset_inputs, guarded, load_dataset, pro
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 _FIRST = next(iter(BUILTIN_DATASETS.values()))
+EFFECT_COLUMNS = {"without": "A", "with": "B", "delta": "B − A", "delta_low": "B − A low", "delta_high": "B − A high",
+                  "b_vs_placebo": "B − placebo", "b_vs_placebo_low": "B − placebo low",
+                  "b_vs_placebo_high": "B − placebo high"}
 
 
 def _metrics_markdown(metrics: dict[str, float | None]) -> str:
@@ -53,7 +56,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         with gr.Column():
             plot_b = gr.Plot(label="Instruction B", elem_id="projection-plot-b")
             metrics_b = gr.Markdown(elem_id="projection-metrics-b")
-    effect = gr.Dataframe(label="Instruction effect (B minus A)", interactive=False, elem_id="projection-effect")
+    effect = gr.Dataframe(label="Instruction effect (B minus A, and B minus a same-length placebo; low/high: 95 % "
+                                "interval over texts)", interactive=False, elem_id="projection-effect")
 
     @guarded(6)
     def compare(model_name, choice, upload, text_column, label_column, ins_a, ins_b, method_name, neighbors,
@@ -73,9 +77,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             plots.scatter(coords, dataset.texts, colour, f"{side}: {explore.instruction_label(ins or '')}", colour_title)
             for side, coords, ins in (("A", result.coords_a, ins_a), ("B", result.coords_b, ins_b))
         )
-        table = (result.effect.round(4).rename(columns={"without": "A", "with": "B", "delta": "B − A"})
-                 if not result.effect.empty else pd.DataFrame())
-        notes = " ".join([*dataset.notes, explore.truncation_note(encoder, dataset.texts, [ins_a, ins_b])])
+        table = result.effect.round(4).rename(columns=EFFECT_COLUMNS) if not result.effect.empty else pd.DataFrame()
+        notes = " ".join([*dataset.notes, *result.notes])
         return (figure_a, _metrics_markdown(result.metrics_a), figure_b, _metrics_markdown(result.metrics_b), table,
                 status(f"{len(dataset.texts):,} texts projected with {method_name}. {notes}".strip()))
 
