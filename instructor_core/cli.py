@@ -1,4 +1,5 @@
-"""Headless use for scripts: ``python -m instructor_core embed data.csv --column text --instruction ...``.
+"""Headless use for scripts: ``python -m instructor_core embed data.csv --column text --instruction ...``,
+and ``python -m instructor_core models`` to list the model catalogue.
 
 Writes the embeddings (.npy or .parquet) and, with ``--clusters``, the table with ``cluster``,
 ``cluster_keywords``, ``x``, ``y`` added plus a per-cluster summary — the same results as the app's
@@ -17,6 +18,8 @@ from .encoder import load_encoder
 from .errors import InputError, ModelLoadError
 from .explore import cluster_texts, table_embeddings, truncation_note
 from .export import spreadsheet_safe, write_embeddings
+from .models import CATALOGUE, availability
+from .profiles import FAMILY_SUMMARIES, LABELS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +39,24 @@ def _parser() -> argparse.ArgumentParser:
     embed.add_argument("--algorithm", choices=["kmeans", "hdbscan", "agglomerative"], default="kmeans")
     embed.add_argument("--projection", choices=["umap", "tsne", "pca"], default="umap")
     embed.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS)
+    embed.add_argument("--trust-remote-code", action="store_true",
+                       help="let models that ship their own code (gte-Qwen2, Nomic) run it")
+    commands.add_parser("models", help="list the model catalogue: family, template and pooling, offline or not")
     return parser
+
+
+def models_command() -> str:
+    """The catalogue as a Markdown table, with whether each model loads offline here now."""
+    lines = ["| model | family | params | how an instruction reaches it | offline here | note |",
+             "|---|---|---|---|---|---|"]
+    for entry in CATALOGUE:
+        missing = availability(entry)
+        aliases = f" (or {', '.join(entry.aliases)})" if entry.aliases else ""
+        cells = [f"{entry.name}{aliases}", LABELS[entry.family], entry.params, FAMILY_SUMMARIES[entry.family],
+                 "yes" if missing is None else f"no: {missing}",
+                 entry.note + ("; needs --trust-remote-code" if entry.remote_code else "")]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)
 
 
 def embed_command(args: argparse.Namespace) -> list[Path]:
@@ -48,7 +68,7 @@ def embed_command(args: argparse.Namespace) -> list[Path]:
     prepared = prepare_texts(table.frame, column)
     for note in [*table.notes, *prepared.notes]:
         print(note, file=sys.stderr)
-    encoder = load_encoder(args.model, args.device, args.dtype)
+    encoder = load_encoder(args.model, args.device, args.dtype, trust_remote_code=args.trust_remote_code)
     print(f"Model: {encoder.name} ({'instruction-tuned' if encoder.instruction_tuned else 'not instruction-tuned'})",
           file=sys.stderr)
     out_dir = Path(args.out_dir)
@@ -82,6 +102,9 @@ def embed_command(args: argparse.Namespace) -> list[Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "models":
+        print(models_command())
+        return 0
     try:
         for path in embed_command(args):
             print(path)

@@ -112,6 +112,75 @@ def scatter(
     return figure
 
 
+def scatter_pair(
+    coords_a: np.ndarray,
+    coords_b: np.ndarray,
+    hover_texts: Sequence[str],
+    color_by: Sequence[object] | None = None,
+    titles: tuple[str, str] = ("A", "B"),
+    color_title: str = "",
+    wrong_a: Sequence[bool] | None = None,
+    wrong_b: Sequence[bool] | None = None,
+) -> go.Figure:
+    """Two 2-D maps of the same texts side by side in one figure, one legend toggling a group in both.
+
+    ``wrong_a`` / ``wrong_b`` (a bool per text) draw the texts a panel's model mislabels as crosses.
+    """
+    from plotly.subplots import make_subplots
+
+    groups = pd.Series(["all"] * len(coords_a) if color_by is None else [_label(v) for v in color_by])
+    trace_type = go.Scattergl if len(coords_a) >= WEBGL_MIN_POINTS else go.Scatter
+    hover = [escape(t, 60) for t in hover_texts]
+    figure = make_subplots(rows=1, cols=2, subplot_titles=[escape(t, 60) for t in titles], horizontal_spacing=0.04)
+    order = sorted(groups.unique(), key=lambda g: (g in {"noise", "(missing)"}, _natural(g)))
+    panels = ((np.asarray(coords_a), wrong_a), (np.asarray(coords_b), wrong_b))
+    for col, (coords, wrong) in enumerate(panels, start=1):
+        crosses = np.zeros(len(coords), dtype=bool) if wrong is None else np.asarray(wrong, dtype=bool)
+        for i, group in enumerate(order):
+            idx = np.flatnonzero(groups.to_numpy() == group)
+            figure.add_trace(
+                trace_type(
+                    x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape(group), legendgroup=group,
+                    showlegend=col == 1,
+                    marker={"size": 7 if len(coords) < 2000 else 4, "opacity": 0.85,
+                            "color": _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)],
+                            "symbol": np.where(crosses[idx], "x", "circle").tolist()},
+                    text=[hover[j] + ("<br><i>kNN gets this one wrong</i>" if crosses[j] else "") for j in idx],
+                    customdata=idx, hovertemplate=f"<b>{escape(group)}</b><br>%{{text}}<extra></extra>",
+                ),
+                row=1, col=col,
+            )
+    figure.update_xaxes(showticklabels=False, title="")
+    figure.update_yaxes(showticklabels=False, title="")
+    figure.update_layout(height=520, margin={"l": 10, "r": 10, "t": 50, "b": 10}, showlegend=color_by is not None,
+                         legend={"title": {"text": escape(color_title)}, "itemsizing": "constant"})
+    return figure
+
+
+def metric_bars_pair(frame: pd.DataFrame, category: str, metrics: Sequence[str], names: tuple[str, str] = ("A", "B"),
+                     title: str = "") -> go.Figure:
+    """One panel per metric, one bar group per row of ``frame[category]``, one bar per model: columns
+    ``{metric}_a`` and ``{metric}_b`` of ``frame`` (``compare.phrasing_table``'s layout)."""
+    from plotly.subplots import make_subplots
+
+    labels = [escape(v, 30) for v in frame[category]]
+    figure = make_subplots(rows=1, cols=len(metrics), subplot_titles=[m.replace("_", " ") for m in metrics],
+                           horizontal_spacing=0.06)
+    for col, metric in enumerate(metrics, start=1):
+        for k, (side, name) in enumerate(zip("ab", names)):
+            values = frame[f"{metric}_{side}"]
+            figure.add_trace(
+                go.Bar(name=escape(name), x=labels, y=values, text=values.map(_fmt), textposition="outside",
+                       marker={"color": _PALETTE[k]}, legendgroup=side, showlegend=col == 1),
+                row=1, col=col,
+            )
+    values = frame[[f"{m}_{s}" for m in metrics for s in "ab"]].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    low = min(0.0, float(np.nanmin(values)) - 0.05) if np.isfinite(values).any() else 0.0
+    figure.update_yaxes(range=[low, 1.08])
+    figure.update_layout(barmode="group", title=escape(title), height=460, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return figure
+
+
 def metric_bars(frame: pd.DataFrame, category: str, metrics: Sequence[str], title: str = "",
                 highlight: str | None = None) -> go.Figure:
     """Grouped bars: one group per row of ``frame[category]``, one bar per metric; ``highlight`` in bold."""

@@ -26,7 +26,7 @@ from instructor_core.data import (
 )
 from instructor_core.encoder import Encoder, Progress
 from instructor_core.export import spreadsheet_safe
-from instructor_core.models import INSTRUCTOR_MINI
+from instructor_core.models import BUNDLED_BASE, INSTRUCTOR_MINI
 from instructor_core.pool import EncoderPool
 from instructor_core.samples import BUILTIN_DATASETS, load_builtin_dataset
 
@@ -86,18 +86,56 @@ def progress_callback(progress: gr.Progress, what: str = "Embedding") -> Progres
 
 
 def model_banner(encoder: Encoder) -> str:
-    """Markdown naming the active model and, for models not trained with instructions, saying so."""
-    text = f"**Model:** `{encoder.name}` · {encoder.dim}-d · {encoder.device}"
-    if encoder.name == INSTRUCTOR_MINI:
-        return text + (" · instruction-tuned ✅ (small, offline, trained for this app: it follows sentiment and "
-                       "question-type instructions, topic ones poorly; the paper's `hkunlp/instructor-large` is "
-                       "stronger)")
-    if encoder.instruction_tuned:
-        return text + " · instruction-tuned ✅"
+    """Markdown naming the active model, how an instruction reaches it, and whether it was ever trained
+    to follow one (with the catalogue's note on the model, if any)."""
+    profile, entry = encoder.profile, encoder.source.entry
+    text = f"**Model:** `{encoder.name}` · {encoder.dim}-d · {encoder.device} · {profile.describe()}"
+    note = f" ({entry.note})" if entry else ""
+    if profile.instructions == "free":
+        return text + f" · instruction-tuned ✅{note}"
+    if profile.instructions == "fixed":
+        prefixes = ", ".join(f"`{p}`" for _, p in profile.presets) or "its named prompts"
+        return text + (f" · trained with fixed prefixes only ({prefixes}), not free instructions{note}. "
+                       "For instruction-following run `python app.py --model hkunlp/instructor-large`.")
     return text + (
-        " · **not instruction-tuned**: it was never trained with instructions, so instruction effects "
-        "will be weak. For the real thing run `python app.py --model hkunlp/instructor-large`."
+        f" · **not instruction-tuned**: instructions were never part of its training, so instruction effects "
+        f"will be weak{note}. For the real thing run `python app.py --model hkunlp/instructor-large`."
     )
+
+
+def instruction_preview(encoder: Encoder, instruction: str | None, text: str = "<your text>") -> str:
+    """Markdown showing the exact string the model reads for ``instruction`` (template applied)."""
+    shown = encoder.model_input(text, instruction).replace("`", "'")
+    return f"<small>The model reads: <code>{_html(shown)}</code></small>"
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "↵<br>")
+
+
+def model_b_picker(model: gr.Dropdown, elem_id: str) -> gr.Dropdown:
+    """A second model picker for "compare two models": the main picker's choices, and a default other
+    than the main picker's model (the base model next to the instruction-tuned one, when both are offered)."""
+    values = [value for _, value in model.choices]
+    default = next((v for v in (BUNDLED_BASE, INSTRUCTOR_MINI, *values) if v in values and v != model.value), None)
+    return gr.Dropdown(model.choices, value=default, label="Model B", allow_custom_value=model.allow_custom_value,
+                       elem_id=elem_id, info="compared with the model picked at the top (A)")
+
+
+def model_columns(frame: pd.DataFrame, model_a: str, model_b: str) -> pd.DataFrame:
+    """A two-model table for display (rounded): model_a / model_b / delta named after the models, and
+    ``x_a`` / ``x_b`` / ``x_delta`` as ``x (A)`` / ``x (B)`` / ``x (B − A)``."""
+    whole = {"model_a": f"A: {model_a}", "model_b": f"B: {model_b}", "delta": "B − A"}
+
+    def rename(column: str) -> str:
+        if column in whole:
+            return whole[column]
+        for suffix, side in (("_a", "A"), ("_b", "B"), ("_delta", "B − A")):
+            if column.endswith(suffix):
+                return f"{column[: -len(suffix)]} ({side})"
+        return column
+
+    return frame.round(4).rename(columns=rename)
 
 
 # ----- datasets: a built-in sample or an uploaded CSV -----------------------------------------------

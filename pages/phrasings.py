@@ -7,7 +7,16 @@ import gradio as gr
 from instructor_core import explore, plots
 from instructor_core.instructions import phrasing_sets
 
-from .common import AppContext, dataset_inputs, guarded, load_dataset, progress_callback, status
+from .common import (
+    AppContext,
+    dataset_inputs,
+    guarded,
+    load_dataset,
+    model_b_picker,
+    model_columns,
+    progress_callback,
+    status,
+)
 
 
 def build(ctx: AppContext, model: gr.Dropdown) -> None:
@@ -59,4 +68,42 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [model, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
         [best, bars, vector_agreement, rank_agreement, table, message],
         api_name="compare_phrasings", time_limit=ctx.time_limit,
+    )
+
+    with gr.Accordion("Compare two models", open=False, elem_id="compare-phrasings"):
+        gr.Markdown(
+            "The phrasings above scored under the model picked at the top (**A**) and under **model B**, side "
+            "by side: which model separates the labels under each phrasing, and which cares less about the wording."
+        )
+        model_b = model_b_picker(model, "compare-phrasings-model-b")
+        compare_run = gr.Button("Compare models", variant="primary", elem_id="compare-phrasings-run")
+        compare_message = gr.Markdown(elem_id="compare-phrasings-status")
+        compare_summary = gr.Markdown(elem_id="compare-phrasings-summary")
+        compare_bars = gr.Plot(label="Label separation per phrasing, model A and model B",
+                               elem_id="compare-phrasings-bars")
+        compare_table = gr.Dataframe(label="Metrics per phrasing and model", interactive=False,
+                                     elem_id="compare-phrasings-table")
+
+    @guarded(4)
+    def compare_models(model_a, model_b_name, choice, upload, text_column, label_column, phrasings_text, with_none,
+                       progress=gr.Progress()):
+        dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)
+        result = explore.compare_models_phrasings(
+            ctx.pool.get(model_a), ctx.pool.get(model_b_name), dataset.texts, dataset.labels,
+            phrasings_text.splitlines(), include_no_instruction=bool(with_none), progress=progress_callback(progress),
+        )
+        names = (f"A: {result.model_a}", f"B: {result.model_b}")
+        notes = " ".join([*dataset.notes, *result.notes])
+        return (
+            result.summary(),
+            plots.metric_bars_pair(result.metrics, "phrasing", ["knn_accuracy", "silhouette"], names),
+            model_columns(result.metrics, result.model_a, result.model_b),
+            status(f"{len(dataset.texts):,} texts × {len(result.metrics)} phrasings under both models. {notes}".strip()),
+        )
+
+    compare_run.click(
+        compare_models,
+        [model, model_b, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
+        [compare_summary, compare_bars, compare_table, compare_message],
+        api_name="compare_models_phrasings", time_limit=ctx.time_limit,
     )

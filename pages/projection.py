@@ -8,19 +8,38 @@ import pandas as pd
 from instructor_core import explore, plots
 from instructor_core.samples import BUILTIN_DATASETS
 
-from .common import NONE, AppContext, dataset_inputs, guarded, load_dataset, progress_callback, status
+from .common import (
+    NONE,
+    AppContext,
+    dataset_inputs,
+    guarded,
+    load_dataset,
+    model_b_picker,
+    model_columns,
+    progress_callback,
+    status,
+)
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 _FIRST = next(iter(BUILTIN_DATASETS.values()))
 EFFECT_COLUMNS = {"without": "A", "with": "B", "delta": "B − A", "delta_low": "B − A low", "delta_high": "B − A high",
                   "b_vs_placebo": "B − placebo", "b_vs_placebo_low": "B − placebo low",
                   "b_vs_placebo_high": "B − placebo high"}
+MAX_VERDICT_ROWS = 2000  # per-text verdicts shown (disagreements first); a 20k-row table is megabytes of page
 
 
 def _metrics_markdown(metrics: dict[str, float | None]) -> str:
     if not metrics:
         return "Pick a label column to measure how well the layout separates the labels."
     return " · ".join(f"**{name.replace('_', ' ')}** {'n/a' if v is None else f'{v:.3f}'}" for name, v in metrics.items())
+
+
+def _method(method_name: str, neighbors: float, dist: float, perp: float) -> tuple[str, dict[str, object]]:
+    """The core's method key and the sliders that apply to it (the core rejects unknown methods)."""
+    key = METHODS.get(method_name, method_name)
+    params = {"umap": {"n_neighbors": int(neighbors), "min_dist": float(dist)},
+              "tsne": {"perplexity": float(perp)}}.get(key, {})
+    return key, params
 
 
 def build(ctx: AppContext, model: gr.Dropdown) -> None:
@@ -63,9 +82,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     def compare(model_name, choice, upload, text_column, label_column, ins_a, ins_b, method_name, neighbors,
                 dist, perp, seed_value, progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)
-        key = METHODS.get(method_name, method_name)  # the core rejects unknown methods with a clear message
-        params = {"umap": {"n_neighbors": int(neighbors), "min_dist": float(dist)},
-                  "tsne": {"perplexity": float(perp)}}.get(key, {})
+        key, params = _method(method_name, neighbors, dist, perp)
         encoder = ctx.pool.get(model_name)
         result = explore.compare_projections(
             encoder, dataset.texts, dataset.labels, ins_a, ins_b, method=key,
@@ -88,4 +105,54 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
          n_neighbors, min_dist, perplexity, seed],
         [plot_a, metrics_a, plot_b, metrics_b, effect, message],
         api_name="project", time_limit=ctx.time_limit,
+    )
+
+    with gr.Accordion("Compare two models", open=False, elem_id="compare-projection"):
+        gr.Markdown(
+            "Which model follows this instruction? The same texts under one instruction, embedded by the model "
+            "picked at the top (**A**) and by **model B**, projected with the settings above (B's map aligned "
+            "onto A's). Each model is scored in its own space; crosses mark the texts whose kNN label a model "
+            "gets wrong."
+        )
+        with gr.Row():
+            model_b = model_b_picker(model, "compare-projection-model-b")
+            compare_instruction = gr.Textbox(label="Instruction for both models (blank = none)", scale=3,
+                                             value=_FIRST["instructions"]["sentiment"],
+                                             elem_id="compare-projection-instruction")
+        compare_run = gr.Button("Compare models", variant="primary", elem_id="compare-projection-run")
+        compare_message = gr.Markdown(elem_id="compare-projection-status")
+        compare_summary = gr.Markdown(elem_id="compare-projection-summary")
+        compare_plot = gr.Plot(label="Model A | model B", elem_id="compare-projection-plot")
+        compare_metrics = gr.Dataframe(label="Label separation per model", interactive=False,
+                                       elem_id="compare-projection-metrics")
+        compare_verdicts = gr.Dataframe(label="Per text: the kNN label under A and under B (disagreements first)",
+                                        interactive=False, max_height=400, elem_id="compare-projection-verdicts")
+
+    @guarded(5)
+    def compare_models(model_a, model_b_name, choice, upload, text_column, label_column, instruction, method_name,
+                       neighbors, dist, perp, seed_value, progress=gr.Progress()):
+        dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)
+        key, params = _method(method_name, neighbors, dist, perp)
+        result = explore.compare_models(
+            ctx.pool.get(model_a), ctx.pool.get(model_b_name), dataset.texts, dataset.labels, instruction,
+            method=key, random_state=int(seed_value or 0), progress=progress_callback(progress), **params,
+        )
+        figure = plots.scatter_pair(
+            result.coords_a, result.coords_b, dataset.texts, dataset.labels,
+            (f"A: {result.model_a}", f"B: {result.model_b}"), label_column if label_column != NONE else "",
+            result.wrong("a"), result.wrong("b"),
+        )
+        verdicts = result.verdict_table()
+        shown = "" if len(verdicts) <= MAX_VERDICT_ROWS else f"The table shows the first {MAX_VERDICT_ROWS:,} texts."
+        notes = " ".join([*dataset.notes, *result.notes, shown])
+        return (result.summary(), figure, model_columns(result.metrics, result.model_a, result.model_b),
+                model_columns(verdicts.head(MAX_VERDICT_ROWS), result.model_a, result.model_b),
+                status(f"{len(dataset.texts):,} texts under both models, projected with {method_name}. {notes}".strip()))
+
+    compare_run.click(
+        compare_models,
+        [model, model_b, data.choice, data.upload, data.text_column, data.label_column, compare_instruction, method,
+         n_neighbors, min_dist, perplexity, seed],
+        [compare_summary, compare_plot, compare_metrics, compare_verdicts, compare_message],
+        api_name="compare_models_projection", time_limit=ctx.time_limit,
     )

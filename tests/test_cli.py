@@ -48,3 +48,19 @@ def test_embed_warns_about_truncated_texts_and_hdbscan_noise(tmp_path, capsys):
                  "--clusters", "auto", "--algorithm", "hdbscan", "--projection", "pca"]) == 0
     err = capsys.readouterr().err
     assert "1 text(s) are longer" in err and "HDBSCAN left" in err and "in no cluster" in err
+
+
+def test_models_lists_the_catalogue_and_what_loads_offline(capsys, monkeypatch, tmp_path):
+    import huggingface_hub.constants
+
+    from instructor_core.models import CATALOGUE
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    assert main(["models"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == len(CATALOGUE)
+    by_name = {row.split(" | ")[0].lstrip("| "): row for row in rows}
+    assert "| yes |" in by_name["instructor-mini"] and "| yes |" in by_name["bundled-base (or bundled)"]
+    assert "no: not downloaded yet" in by_name["Qwen/Qwen3-Embedding-0.6B"]
+    assert "`Instruct: {task}\\nQuery:`, last-token pooling" in by_name["Qwen/Qwen3-Embedding-0.6B"]
+    assert "--trust-remote-code" in by_name["nomic-ai/nomic-embed-text-v1.5"]
