@@ -183,17 +183,25 @@ def metric_bars_pair(frame: pd.DataFrame, category: str, metrics: Sequence[str],
 
 def metric_bars(frame: pd.DataFrame, category: str, metrics: Sequence[str], title: str = "",
                 highlight: str | None = None) -> go.Figure:
-    """Grouped bars: one group per row of ``frame[category]``, one bar per metric; ``highlight`` in bold."""
+    """Grouped bars: one group per row of ``frame[category]``, one bar per metric; ``highlight`` in bold;
+    error bars where ``frame`` has ``{metric}_low`` and ``{metric}_high`` columns."""
     labels = [escape(v, 30) for v in frame[category]]
     if highlight is not None:
         labels = [f"<b>★ {lab}</b>" if v == highlight else lab for lab, v in zip(labels, frame[category])]
-    figure = go.Figure(
-        [go.Bar(name=m.replace("_", " "), x=labels, y=frame[m], text=frame[m].map(_fmt), textposition="outside")
-         for m in metrics]
-    )
+    figure = go.Figure([go.Bar(name=m.replace("_", " "), x=labels, y=frame[m], text=frame[m].map(_fmt),
+                               textposition="outside", error_y=_interval_bars(frame, m)) for m in metrics])
     figure.update_layout(barmode="group", title=escape(title), height=420, yaxis={"range": [min(0, frame[list(metrics)].min().min() - 0.05), 1.08]},
                          margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return figure
+
+
+def _interval_bars(frame: pd.DataFrame, metric: str) -> dict | None:
+    """Plotly error bars from ``{metric}_low`` / ``{metric}_high`` columns (95 % intervals), when present."""
+    if f"{metric}_low" not in frame or f"{metric}_high" not in frame:
+        return None
+    value, low, high = (pd.to_numeric(frame[c], errors="coerce") for c in (metric, f"{metric}_low", f"{metric}_high"))
+    return {"type": "data", "symmetric": False, "array": (high - value).tolist(), "arrayminus": (value - low).tolist(),
+            "thickness": 1.2, "width": 4}
 
 
 def _fmt(value: object) -> str:
