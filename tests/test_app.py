@@ -239,7 +239,7 @@ def test_compare_models_projection_matches_the_core(client, app_server):
     assert {t["xaxis"] for t in traces} == {"x", "x2"}  # two panels, one per model
     assert sum(len(_array(t["x"])) for t in traces if t["xaxis"] == "x2") == 240
     frame = pd.DataFrame(metrics["data"], columns=metrics["headers"]).set_index("metric")
-    assert list(frame.columns) == ["A: instructor-mini", "B: all-MiniLM-L6-v2 (bundled)", "B − A"]
+    assert list(frame.columns) == ["A: instructor-mini", "B: bundled-base", "B − A"]
     reviews = load_builtin_dataset(REVIEWS)
     pool = app_server[1].pool
     expected = explore.compare_models(pool.get("instructor-mini"), pool.get("bundled-base"), reviews["text"].tolist(),
@@ -266,7 +266,7 @@ def test_compare_models_phrasings(client):
     assert (frame["knn_accuracy (A)"] > frame["knn_accuracy (B)"]).all()
     np.testing.assert_allclose(frame["knn_accuracy (B − A)"], frame["knn_accuracy (B)"] - frame["knn_accuracy (A)"],
                                atol=2e-4)
-    assert [t["name"] for t in _traces(bars)] == ["A: instructor-mini", "B: all-MiniLM-L6-v2 (bundled)"] * 2
+    assert [t["name"] for t in _traces(bars)] == ["A: instructor-mini", "B: bundled-base"] * 2
     assert "best phrasing" in summary and "240 texts × 3 phrasings" in message
 
 

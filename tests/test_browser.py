@@ -158,7 +158,7 @@ def test_compare_two_models_on_the_phrasings_page(browser_page):
     page.locator("#compare-phrasings-run").click()
     selector = _plot(page, "compare-phrasings-bars", 240_000)
     bars = page.evaluate("(sel) => document.querySelector(sel)._fullData.map(t => [t.name, t.x.length])", selector)
-    assert [name for name, _ in bars] == ["A: instructor-mini", "B: all-MiniLM-L6-v2 (bundled)"] * 2
+    assert [name for name, _ in bars] == ["A: instructor-mini", "B: bundled-base"] * 2
     assert {n for _, n in bars} == {6}  # no instruction + the 5 example phrasings
     expect(page.locator("#compare-phrasings-summary")).to_contain_text("best phrasing")
     expect(page.locator("#compare-phrasings-table")).to_contain_text("knn_accuracy (B − A)")
