@@ -267,7 +267,9 @@ def test_compare_models_phrasings(client):
     np.testing.assert_allclose(frame["knn_accuracy (B − A)"], frame["knn_accuracy (B)"] - frame["knn_accuracy (A)"],
                                atol=2e-4)
     assert [t["name"] for t in _traces(bars)] == ["A: instructor-mini", "B: bundled-base"] * 2
-    assert "best phrasing" in summary and "240 texts × 3 phrasings" in message
+    # two sentiment phrasings: a winner only when its lead is beyond noise
+    assert ("best phrasing" in summary or "no phrasing beats the runner-up beyond noise" in summary)
+    assert "240 texts × 3 phrasings" in message
 
 
 @pytest.mark.parametrize(
