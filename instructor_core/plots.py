@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .similarity import unique_labels
+
 # Above this many points scatters use WebGL (Scattergl) so panning stays smooth up to the row cap.
 WEBGL_MIN_POINTS = 1500
 _PALETTE = (
@@ -237,14 +239,14 @@ def crossed_heatmap(table: pd.DataFrame) -> go.Figure:
     panels = (("knn_accuracy", "kNN accuracy"), ("silhouette", "silhouette"))
     figure = make_subplots(rows=1, cols=2, subplot_titles=[title for _, title in panels], horizontal_spacing=0.12)
     cells = table.set_index(["instruction", "label_column"])
+    # instructions often differ only at the end: keep both ends, and distinct (plotly merges equal labels)
+    ticks = [escape(t) for t in unique_labels([r if len(r) <= 44 else f"{r[:20]}…{r[-23:]}" for r in rows])]
     for k, (metric, title) in enumerate(panels):
         z = [[_number(cells.loc[(r, c), metric]) for c in columns] for r in rows]
         text = [[_cell_text(cells.loc[(r, c)], metric) for c in columns] for r in rows]
         figure.add_trace(
-            go.Heatmap(z=z, x=[escape(c, 20) for c in columns], y=[escape(r[:45] + ("…" if len(r) > 45 else ""))
-                                                                  for r in rows],
-                       text=text, texttemplate="%{text}", colorscale="Viridis", showscale=False,
-                       zmin=0 if metric == "knn_accuracy" else None, zmax=1 if metric == "knn_accuracy" else None,
+            go.Heatmap(z=z, x=[escape(c, 20) for c in columns], y=ticks, text=text, texttemplate="%{text}",
+                       colorscale="Viridis", showscale=False,
                        customdata=[[escape(r, 60)] * len(columns) for r in rows], name=title,
                        hovertemplate="%{customdata}<br>%{x}: %{text}<extra>" + title + "</extra>"),
             row=1, col=k + 1,
@@ -280,7 +282,7 @@ def movement_scatter(coords_a: np.ndarray, coords_b: np.ndarray, hover_texts: Se
             trace_type(x=coords[:, 0], y=coords[:, 1], mode="markers", text=hover, customdata=np.asarray(movement),
                        marker={"size": 7 if len(coords) < 2000 else 4, "color": np.asarray(movement),
                                "colorscale": "Plasma", "cmin": 0, "cmax": 1, "showscale": k == 1,
-                               "colorbar": {"title": {"text": "neighbours<br>changed"}}},
+                               "colorbar": {"title": {"text": "changed"}, "x": 1.02, "len": 0.8}},
                        hovertemplate="%{text}<br>neighbours changed %{customdata:.2f}<extra></extra>", showlegend=False),
             row=1, col=k + 1,
         )

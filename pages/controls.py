@@ -14,6 +14,8 @@ from .common import NONE, UPLOAD, AppContext, dataset_inputs, guarded, load_data
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 _FIRST = next(iter(BUILTIN_DATASETS.values()))
+MOVERS_COLUMNS = {"text": "text", "overlap": "overlap", "neighbours_a": "nearest under A",
+                  "neighbours_b": "nearest under B", "label": "label", "placebo_overlap": "overlap with placebo"}
 
 
 def _label_columns(frame, row_index, columns: list[str]) -> tuple[dict[str, object], list[str]]:
@@ -68,8 +70,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     run_movement = gr.Button("Compare neighbours", variant="primary", elem_id="controls-movement-run")
     movement_message = gr.Markdown(elem_id="controls-movement-status")
     movement_summary = gr.Markdown(elem_id="controls-movement-summary")
-    movers = gr.Dataframe(label="Biggest movers: texts whose neighbours changed most", interactive=False, wrap=True,
-                          elem_id="controls-movers")
+    movers = gr.Dataframe(label="Biggest movers: texts whose neighbours changed most (overlap 0 = no neighbour kept)",
+                          interactive=False, wrap=True, elem_id="controls-movers")
     movement_plot = gr.Plot(label="Layouts (B aligned to A) coloured by neighbour movement",
                             elem_id="controls-movement-plot")
     movement_csv = gr.File(label="Per-text overlap (CSV)", elem_id="controls-movement-csv")
@@ -103,7 +105,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
                                          f"B: {explore.instruction_label(ins_b or '')} (aligned to A)"))
         csv_path = write_csv(per_text_table(result.movement, dataset.texts, dataset.labels, shown=result.movement.k),
                              ctx, "neighbour_movement.csv")
-        return (result.movement.summary(), biggest_movers(result.movement, dataset.texts, dataset.labels).round(3),
+        movers_table = biggest_movers(result.movement, dataset.texts, dataset.labels).round(3)
+        return (result.movement.summary(), movers_table[[c for c in MOVERS_COLUMNS if c in movers_table]]
+                .rename(columns=MOVERS_COLUMNS),
                 figure, csv_path, status(f"{len(dataset.texts):,} texts. {' '.join([*dataset.notes, *result.notes])}"))
 
     data.choice.input(on_dataset, data.choice, [label_columns, instructions], api_visibility="private")

@@ -246,3 +246,18 @@ def test_phrasings_and_projection_report_against_the_placebo():
     matrix = explore.one_text_many_instructions(encoder, "text 3", ["", SENTIMENT_INSTRUCTION], placebo=True)
     assert matrix.shape == (3, 3) and matrix.index[-1].startswith("placebo: ")
     assert matrix.iloc[0, 2] > matrix.iloc[0, 1]  # the placebo moves the text less than the instruction
+
+
+def test_crossed_heatmap_keeps_instructions_that_differ_only_at_the_end_apart():
+    from instructor_core import plots
+
+    x, labels = blobs(sizes=(30, 30))
+    long_a = "Represent the product review for classifying its sentiment: "
+    long_b = "Represent the product review for classifying its product category: "
+    result = crossed_matrix({"(no instruction)": x, long_a: 2 * x, long_b: x + 0.1},
+                            {"good": labels, "few": ["a", "b"] + [None] * 58}, placebo=None)
+    figure = plots.crossed_heatmap(result.table)
+    knn = figure.data[0]
+    assert len(set(knn.y)) == 3 and any("sentiment" in y for y in knn.y) and any("category" in y for y in knn.y)
+    assert [row[1] for row in knn.text] == ["too few texts"] * 3 and knn.z[0][1] is None
+    assert knn.text[0][0].startswith("1.000<br>[1.000, 1.000]")
