@@ -1,17 +1,21 @@
 """Time the per-text scores and paired bootstrap of the phrasings report: 5,000 texts x 12 phrasings, 384-d.
 
-``python bench/uncertainty.py`` prints seconds for the whole report (scores, 1,000 resamples, agreement
+``.venv/bin/python bench/uncertainty.py`` prints seconds for the whole report (scores, 1,000 resamples, agreement
 matrices) and for the neighbour movement of two spaces, on seeded synthetic blobs.
 """
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from instructor_core.neighbours import neighbour_movement
-from instructor_core.phrasings import phrasing_report
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from instructor_core.neighbours import neighbour_movement  # noqa: E402
+from instructor_core.phrasings import phrasing_report  # noqa: E402
 
 
 def main(n: int = 5000, spaces: int = 12, dim: int = 384, labels: int = 6) -> None:
