@@ -9,10 +9,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import sys
 import threading
 from collections.abc import Sequence
 
-from instructor_core.cache import default_cache_dir
+if __name__ == "__main__":  # SIGTERM during the slow imports and model load below: exit 0 at once
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+
+from instructor_core.cache import default_cache_dir  # noqa: E402
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # numba (UMAP) keeps compiled code here, so its JIT cost is paid once per install, not per start.
@@ -86,7 +91,7 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
                                 allow_custom_value=not ctx.hosted, elem_id="model-picker",
                                 info="models that load offline here" if ctx.hosted
                                 else "a Hugging Face id or a local folder also works")
-            banner = gr.Markdown(model_banner(default_encoder), elem_id="model-banner")
+            banner = gr.Markdown(model_banner(default_encoder, ctx.hosted), elem_id="model-banner")
         last_good = gr.State(in_use)
         model_message = gr.Markdown(elem_id="model-status")
 
@@ -99,7 +104,7 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
                     f"{err} Still using `{previous}`.", "error")
             choice = encoder.source.choice  # "auto" shows what it resolved to
             picker = gr.update() if choice == name else gr.update(value=choice)
-            return picker, model_banner(encoder), choice, status(f"Loaded `{encoder.name}`.")
+            return picker, model_banner(encoder, ctx.hosted), choice, status(f"Loaded `{encoder.name}`.")
 
         model.input(switch_model, [model, last_good], [model, banner, last_good, model_message],
                     api_name="load_model")
@@ -135,12 +140,32 @@ def launch_options(args: argparse.Namespace) -> dict:
             "max_file_size": f"{args.max_upload_mb}mb", "footer_links": ["api"]}
 
 
+def stop_on_sigterm(demo: gr.Blocks) -> None:
+    """Stop cleanly on SIGTERM (``docker stop``, Spaces, Kubernetes) as on Ctrl-C: close the app, so
+    ``launch`` returns. Python as a container's PID 1 would otherwise ignore the signal and be killed
+    after the grace period (exit 137)."""
+
+    def stop(signum, frame):
+        if not demo.is_running:  # not launched yet
+            sys.exit(0)
+        demo.close()  # stops the queue before the server, which then closes without waiting
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     demo = create_app(args)
+    stop_on_sigterm(demo)
     threading.Thread(target=warm_up, name="umap-warm-up", daemon=True).start()
-    demo.launch(**launch_options(args))
+    demo.launch(**launch_options(args))  # returns once SIGTERM or Ctrl-C closed the server
+    # Downloads and cached vectors are on disk already. Skip the interpreter's teardown of torch, numba and
+    # gradio: it takes seconds on a busy machine (past docker's 10 s) and can hang on a daemon thread.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The explorer's analyses, one function per question a user asks; encoder + inputs in, data out.
 
 These are what the app's pages call (and what a notebook can call): they validate input, encode
-(through the encoder's cache, so repeating a question costs no model time) and run the analysis.
+(through the encoder's cache, so repeating a question costs no model time) and run the analysis. Under a
+:class:`~instructor_core.jobs.Job` they stop between stages when it is cancelled or out of time.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .clustering import NOISE, cluster, cluster_summary
+from .clustering import cluster, cluster_summary
 from .compare import (
     MIN_RELIABLE_TEXTS,
     ModelComparison,
@@ -25,7 +26,8 @@ from .compare import (
 from .controls import PLACEBO, CrossedMatrix, crossed_matrix, placebo_for
 from .encoder import Encoder, Progress
 from .errors import InputError
-from .instructions import check_instructions
+from .instructions import NO_INSTRUCTION, check_instructions
+from .jobs import checkpoint
 from .metrics import SEPARATION_METRICS
 from .neighbours import DEFAULT_K, NeighbourMovement, neighbour_movement
 from .phrasings import PhrasingReport, phrasing_report
@@ -33,7 +35,6 @@ from .projection import MIN_NEIGHBOURHOOD_POINTS, project, project_pair
 from .similarity import cosine_similarity_matrix, similarity_frame
 from .uncertainty import N_RESAMPLES, PairedBootstrap, interval_note, text_scores
 
-NO_INSTRUCTION = "(no instruction)"
 MAX_PLAYGROUND_TEXTS = 20
 
 
@@ -115,6 +116,7 @@ def compare_phrasings(
     controls = ([""] if include_no_instruction else []) + ([neutral] if neutral else [])
     spaces = [*controls, *phrasings]
     vectors = _encode_each(encoder, texts, spaces, progress)
+    checkpoint("comparing the phrasings")
     names = [placebo_label(p) if p and p == neutral else instruction_label(p) for p in spaces]
     report = phrasing_report(dict(zip(names, vectors)), labels, controls=names[: len(controls)],
                              placebo=placebo_label(neutral) if neutral else None, random_state=random_state)
@@ -158,10 +160,12 @@ def compare_projections(
     neutral, placebo_note = placebo_for([instruction_b], encoder.count_tokens)
     wanted = [instruction_a, instruction_b] + ([neutral] if labels is not None and neutral else [])
     emb_a, emb_b, *emb_placebo = _encode_each(encoder, texts, wanted, progress)
+    checkpoint("the projection")
     coords_a, coords_b = project_pair(emb_a, emb_b, method=method, random_state=random_state, **params)
     notes = [n for n in (truncation_note(encoder, texts, wanted),) if n]
     if labels is None:
         return ProjectionComparison(coords_a, coords_b, {}, {}, pd.DataFrame(), notes)
+    checkpoint("the label metrics")
     spaces = {"a": emb_a, "b": emb_b, **({"placebo": emb_placebo[0]} if emb_placebo else {})}
     effect, metrics, effect_notes = _separation_effect(spaces, labels, random_state)
     notes += [*effect_notes, *([placebo_note] if emb_placebo else [])]
@@ -214,6 +218,7 @@ def crossed_label_matrix(
     neutral, placebo_note = placebo_for(given, encoder.count_tokens)
     spaces = ["", neutral, *given]
     vectors = _encode_each(encoder, texts, spaces, progress)
+    checkpoint("the crossed matrix")
     names = [instruction_label(""), placebo_label(neutral), *(instruction_label(i) for i in given)]
     result = crossed_matrix(dict(zip(names, vectors)), label_columns, placebo=names[1], random_state=random_state)
     result.notes = [n for n in (truncation_note(encoder, texts, spaces), placebo_note, *result.notes) if n]
@@ -250,8 +255,10 @@ def neighbour_movement_between(
     neutral, placebo_note = placebo_for([instruction_b], encoder.count_tokens)
     wanted = [instruction_a, instruction_b, *([neutral] if neutral else [])]
     emb_a, emb_b, *emb_placebo = _encode_each(encoder, texts, wanted, progress)
+    checkpoint("the neighbour movement")
     movement = neighbour_movement(emb_a, emb_b, k, reference=emb_placebo[0] if emb_placebo else None,
                                   random_state=random_state)
+    checkpoint("the projection")
     coords_a, coords_b = project_pair(emb_a, emb_b, method=method, random_state=random_state)
     notes = [n for n in (truncation_note(encoder, texts, wanted), placebo_note, *movement.notes) if n]
     return InstructionMovement(movement, coords_a, coords_b, neutral, notes)
@@ -380,8 +387,11 @@ def cluster_texts(
     column already named like an added one is kept as ``<name>_original``.
     """
     vectors = encoder.encode(list(texts), instruction=instruction or None, progress=progress)
+    checkpoint("clustering")
     result = cluster(vectors, method=method, n_clusters=n_clusters, random_state=random_state)
+    checkpoint("the projection")
     coords = project(vectors, method=projection, random_state=random_state)
+    checkpoint("the keywords")
     summary = cluster_summary(list(texts), vectors, result.labels)
     keywords = dict(zip(summary["cluster"], summary["keywords"]))
 
@@ -398,11 +408,7 @@ def cluster_texts(
     out.iloc[positions, out.columns.get_loc("x")] = coords[:, 0]
     out.iloc[positions, out.columns.get_loc("y")] = coords[:, 1]
 
-    notes = [truncation_note(encoder, texts, [instruction])]
-    noise = int(np.sum(result.labels == NOISE))
-    if noise:
-        notes.append(f"HDBSCAN left {noise:,} of {len(texts):,} texts ({noise / len(texts):.0%}) in no cluster "
-                     "(noise, grey in the plot).")
+    notes = [truncation_note(encoder, texts, [instruction]), *result.notes]  # clustering's: HDBSCAN's noise share
     return ClusteredTable(out, summary, table_embeddings(vectors, positions, len(frame)), result.n_clusters,
                           result.silhouette, [n for n in notes if n])
 

@@ -10,7 +10,19 @@ from instructor_core.data import prepare_labels
 from instructor_core.neighbours import DEFAULT_K, biggest_movers, per_text_table
 from instructor_core.samples import BUILTIN_DATASETS
 
-from .common import NONE, UPLOAD, AppContext, dataset_inputs, guarded, load_dataset, progress_callback, status, write_csv
+from .common import (
+    NONE,
+    UPLOAD,
+    AppContext,
+    cancel_button,
+    dataset_inputs,
+    load_dataset,
+    main_action,
+    progress_callback,
+    status,
+    wire_cancel,
+    write_csv,
+)
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 _FIRST = next(iter(BUILTIN_DATASETS.values()))
@@ -50,7 +62,10 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     gr.Markdown("### The crossed matrix\nEach instruction should separate *its own* task's labels best: read down "
                 "a column to see which instruction organises that label, across a row to see what one instruction "
                 "organises.")
-    run_matrix = gr.Button("Cross instructions with label columns", variant="primary", elem_id="controls-matrix-run")
+    with gr.Row():
+        run_matrix = gr.Button("Cross instructions with label columns", variant="primary",
+                               elem_id="controls-matrix-run")
+        cancel_matrix = cancel_button("controls-matrix-cancel")
     matrix_message = gr.Markdown(elem_id="controls-matrix-status")
     matrix_plot = gr.Plot(label="kNN accuracy and silhouette per instruction × label column",
                           elem_id="controls-matrix-plot")
@@ -67,7 +82,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     with gr.Row():
         k = gr.Slider(2, 50, value=DEFAULT_K, step=1, label="Neighbours per text (k)")
         method = gr.Radio(list(METHODS), value="UMAP", label="Projection")
-    run_movement = gr.Button("Compare neighbours", variant="primary", elem_id="controls-movement-run")
+    with gr.Row():
+        run_movement = gr.Button("Compare neighbours", variant="primary", elem_id="controls-movement-run")
+        cancel_movement = cancel_button("controls-movement-cancel")
     movement_message = gr.Markdown(elem_id="controls-movement-status")
     movement_summary = gr.Markdown(elem_id="controls-movement-summary")
     movers = gr.Dataframe(label="Biggest movers: texts whose neighbours changed most (overlap 0 = no neighbour kept)",
@@ -83,7 +100,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         return (gr.update(choices=spec["label_columns"], value=spec["label_columns"]),
                 gr.update(value="\n".join(spec["instructions"].values())))
 
-    @guarded(4)
+    @main_action(ctx, "crossed_matrix", 4)
     def cross(model_name, choice, upload, text_column, columns, instructions_text, progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, None, ctx.max_rows)
         labels, label_notes = _label_columns(dataset.frame, dataset.row_index, columns)
@@ -93,7 +110,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         return (plots.crossed_heatmap(result.table), result.display(), write_csv(result.table, ctx, "crossed_matrix.csv"),
                 status(f"{len(dataset.texts):,} texts × {len(labels)} label column(s). {notes}".strip()))
 
-    @guarded(5)
+    @main_action(ctx, "neighbour_movement", 5)
     def move(model_name, choice, upload, text_column, label_column, ins_a, ins_b, k_value, method_name,
              progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)
@@ -112,13 +129,17 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
 
     data.choice.input(on_dataset, data.choice, [label_columns, instructions], api_visibility="private")
     data.upload.upload(lambda: on_dataset(UPLOAD), None, [label_columns, instructions], api_visibility="private")
-    run_matrix.click(
+    data.clears([matrix_plot, matrix_table, matrix_csv, matrix_message, movement_summary, movers, movement_plot,
+                 movement_csv, movement_message])
+    matrix_event = run_matrix.click(
         cross, [model, data.choice, data.upload, data.text_column, label_columns, instructions],
         [matrix_plot, matrix_table, matrix_csv, matrix_message], api_name="crossed_matrix", time_limit=ctx.time_limit,
     )
-    run_movement.click(
+    wire_cancel(ctx, "crossed_matrix", cancel_matrix, matrix_event, matrix_message)
+    movement_event = run_movement.click(
         move, [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a, instruction_b, k,
                method],
         [movement_summary, movers, movement_plot, movement_csv, movement_message], api_name="neighbour_movement",
         time_limit=ctx.time_limit,
     )
+    wire_cancel(ctx, "neighbour_movement", cancel_movement, movement_event, movement_message)
