@@ -29,7 +29,7 @@ from instructor_core.data import DEFAULT_MAX_ROWS  # noqa: E402
 from instructor_core.models import CATALOGUE, offline_choices  # noqa: E402
 from instructor_core.pool import EncoderPool  # noqa: E402
 from instructor_core.projection import warm_up  # noqa: E402
-from pages import cluster, phrasings, playground, projection  # noqa: E402
+from pages import cluster, controls, phrasings, playground, projection  # noqa: E402
 from pages.common import AppContext, model_banner, status  # noqa: E402
 
 ENV_PREFIX = "INSTRUCTOR_EXPLORER_"
@@ -78,7 +78,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
-    """The four pages under one header that names the active model."""
+    """The pages under one header that names the active model."""
     with gr.Blocks(title="Instructor Explorer", delete_cache=(1800, 3600)) as demo:
         gr.Markdown("# Instructor Explorer\nSee how an instruction reshapes a text's embedding "
                     "([INSTRUCTOR](https://arxiv.org/abs/2212.09741): *Represent the [domain] [text type] for "
@@ -116,6 +116,8 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
                 phrasings.build(ctx, model)
             with gr.Tab("Projection", id="projection"):
                 projection.build(ctx, model)
+            with gr.Tab("Does the instruction matter?", id="controls"):
+                controls.build(ctx, model)
             with gr.Tab("Cluster a CSV", id="cluster"):
                 cluster.build(ctx, model)
     demo.queue(default_concurrency_limit=concurrency, max_size=64 if ctx.hosted else None)

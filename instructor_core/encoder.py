@@ -184,6 +184,11 @@ class Encoder:
             encoded = self.model.tokenizer([self.model_input(str(t), instruction) for t in texts])["input_ids"]
         return sum(len(ids) > self.max_seq_length for ids in encoded)
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` without the model's special tokens (used to match a placebo's length)."""
+        with self._lock:
+            return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def predict_seconds(self, work: float) -> float | None:
         """Model time ``work`` units (see :meth:`_work`) should take at the measured speed; None before
         any measurement."""

@@ -89,8 +89,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         csv_path = write_csv(result.frame, ctx, "clustered.csv")
         emb_path = write_embeddings(result.embeddings, output_path(ctx, f"embeddings{fmt}"))
         quality = "" if result.silhouette is None else f" Silhouette {result.silhouette:.3f}."
-        notes = " ".join([*dataset.notes, *result.notes,
-                          explore.truncation_note(encoder, dataset.texts, [instruction_value])])
+        notes = " ".join([*dataset.notes, *result.notes])
         return (scatter, result.summary, csv_path, str(emb_path),
                 status(f"{len(dataset.texts):,} texts in {result.n_clusters} clusters.{quality} {notes}".strip()))
 

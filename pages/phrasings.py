@@ -28,7 +28,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     gr.Markdown(
         "The INSTRUCTOR paper found its models robust to how an instruction is worded. Check that on your data: "
         "enter several phrasings of one instruction (one per line). For each phrasing you get the label "
-        "separation (kNN accuracy, silhouette); the agreement matrices show how similar the spaces are."
+        "separation (kNN accuracy, silhouette) with 95 % intervals, beside no instruction and a same-length "
+        "placebo; a best phrasing is named only when it beats the runner-up beyond noise. The agreement matrices "
+        "show how similar the spaces are."
     )
     data = dataset_inputs(ctx, "phrasings")
     with gr.Row():
@@ -57,15 +59,14 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             ctx.pool.get(model_name), dataset.texts, dataset.labels, phrasings_text.splitlines(),
             include_no_instruction=bool(with_none), progress=progress_callback(progress),
         )
-        headline = (f"**Best phrasing:** {report.best}" if report.best
-                    else "Pick a label column to rank the phrasings.")
         return (
-            headline,
+            report.verdict,
             plots.metric_bars(report.metrics, "phrasing", ["knn_accuracy", "silhouette"], highlight=report.best),
             plots.similarity_heatmap(report.vector_agreement, "Vector agreement", zmin=0),
             plots.similarity_heatmap(report.rank_agreement, "Neighbourhood agreement", zmin=0),
             report.metrics.round(4),
-            status(f"{len(dataset.texts):,} texts × {len(report.metrics)} phrasings. {' '.join(dataset.notes)}".strip()),
+            status(f"{len(dataset.texts):,} texts × {len(report.metrics)} phrasings. "
+                   f"{' '.join([*dataset.notes, *report.notes])}".strip()),
         )
 
     def fill_set(name: str, model_name: str) -> str:

@@ -69,6 +69,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [[example, _rows(ins)] for example, ins in PLAYGROUND_EXAMPLES.items()], [text, instructions],
         example_labels=list(PLAYGROUND_EXAMPLES), label="Example texts, each with instructions that fit it",
     )
+    placebo = gr.Checkbox(value=True, label="Add a placebo row", elem_id="playground-placebo",
+                          info="a neutral prefix as long as the instructions: how far any prefix moves the text")
     run = gr.Button("Compare instructions", variant="primary", elem_id="playground-run")
     message = gr.Markdown(elem_id="playground-status")
     heatmap = gr.Plot(label="Cosine similarity between the text's vectors", elem_id="playground-heatmap")
@@ -82,9 +84,10 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     texts_download = gr.File(label="Matrices as CSV (long format)")
 
     @main_action(ctx, "instruction_similarity", 3)
-    def compare(model_name, text_value, table):
+    def compare(model_name, text_value, table, with_placebo):
         encoder = ctx.pool.get(model_name)
-        matrix = explore.one_text_many_instructions(encoder, text_value, _instruction_list(table))
+        matrix = explore.one_text_many_instructions(encoder, text_value, _instruction_list(table),
+                                                    placebo=bool(with_placebo))
         path = write_csv(matrix.reset_index(names="instruction"), ctx, "instruction_similarity.csv")
         figure = plots.similarity_heatmap(matrix, f"“{plots.shorten(text_value, 80)}” under {len(matrix)} instructions")
         note = explore.truncation_note(encoder, [text_value], _instruction_list(table))
@@ -109,8 +112,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             return gr.update(), status(f"The table already holds {MAX_INSTRUCTIONS} instructions, the limit.", "warning")
         return _rows([*rows, instruction]), ""
 
-    run.click(compare, [model, text, instructions], [heatmap, download, message], api_name="instruction_similarity", time_limit=ctx.time_limit)
-    text.submit(compare, [model, text, instructions], [heatmap, download, message], api_visibility="private")
+    run.click(compare, [model, text, instructions, placebo], [heatmap, download, message], api_name="instruction_similarity", time_limit=ctx.time_limit)
+    text.submit(compare, [model, text, instructions, placebo], [heatmap, download, message], api_visibility="private")
     run_texts.click(compare_texts, [model, texts, instructions], [matrices, texts_download, texts_message],
                     api_name="text_neighbours", time_limit=ctx.time_limit)
     add_preset.click(lambda t, p, m: add_row(t, _presets(ctx.pool.get(m)).get(p, "")), [instructions, preset, model],

@@ -25,6 +25,9 @@ from .common import (
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 _FIRST = PROJECTION_EXAMPLES[0]
+EFFECT_COLUMNS = {"without": "A", "with": "B", "delta": "B − A", "delta_low": "B − A low", "delta_high": "B − A high",
+                  "b_vs_placebo": "B − placebo", "b_vs_placebo_low": "B − placebo low",
+                  "b_vs_placebo_high": "B − placebo high"}
 MAX_VERDICT_ROWS = 2000  # per-text verdicts shown (disagreements first); a 20k-row table is megabytes of page
 
 
@@ -86,7 +89,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         with gr.Column():
             plot_b = gr.Plot(label="Instruction B", elem_id="projection-plot-b")
             metrics_b = gr.Markdown(elem_id="projection-metrics-b")
-    effect = gr.Dataframe(label="Instruction effect (B minus A)", interactive=False, elem_id="projection-effect")
+    effect = gr.Dataframe(label="Instruction effect (B minus A, and B minus a same-length placebo; low/high: 95 % "
+                                "interval over texts)", interactive=False, elem_id="projection-effect")
     data.clears([plot_a, metrics_a, plot_b, metrics_b, effect, message])
 
     @main_action(ctx, "project", 6)
@@ -105,9 +109,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             plots.scatter(coords, dataset.texts, colour, f"{side}: {explore.instruction_label(ins or '')}", colour_title)
             for side, coords, ins in (("A", result.coords_a, ins_a), ("B", result.coords_b, ins_b))
         )
-        table = (result.effect.round(4).rename(columns={"without": "A", "with": "B", "delta": "B − A"})
-                 if not result.effect.empty else pd.DataFrame())
-        notes = " ".join([*dataset.notes, explore.truncation_note(encoder, dataset.texts, [ins_a, ins_b])])
+        table = result.effect.round(4).rename(columns=EFFECT_COLUMNS) if not result.effect.empty else pd.DataFrame()
+        notes = " ".join([*dataset.notes, *result.notes])
         return (figure_a, _metrics_markdown(result.metrics_a), figure_b, _metrics_markdown(result.metrics_b), table,
                 status(f"{len(dataset.texts):,} texts projected with {method_name}. {notes}".strip()))
 
