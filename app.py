@@ -91,7 +91,7 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
                                 allow_custom_value=not ctx.hosted, elem_id="model-picker",
                                 info="models that load offline here" if ctx.hosted
                                 else "a Hugging Face id or a local folder also works")
-            banner = gr.Markdown(model_banner(default_encoder), elem_id="model-banner")
+            banner = gr.Markdown(model_banner(default_encoder, ctx.hosted), elem_id="model-banner")
         last_good = gr.State(in_use)
         model_message = gr.Markdown(elem_id="model-status")
 
@@ -104,7 +104,7 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
                     f"{err} Still using `{previous}`.", "error")
             choice = encoder.source.choice  # "auto" shows what it resolved to
             picker = gr.update() if choice == name else gr.update(value=choice)
-            return picker, model_banner(encoder), choice, status(f"Loaded `{encoder.name}`.")
+            return picker, model_banner(encoder, ctx.hosted), choice, status(f"Loaded `{encoder.name}`.")
 
         model.input(switch_model, [model, last_good], [model, banner, last_good, model_message],
                     api_name="load_model")

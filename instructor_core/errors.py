@@ -17,3 +17,7 @@ class JobStopped(RuntimeError):
 
     The message says why and, for a time limit, how much would fit.
     """
+
+
+class MissingDependencyError(ImportError):
+    """An optional package a feature needs is not installed; the message says how to install it."""

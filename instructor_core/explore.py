@@ -25,14 +25,13 @@ from .compare import (
 )
 from .encoder import Encoder, Progress
 from .errors import InputError
-from .instructions import check_instructions
+from .instructions import NO_INSTRUCTION, check_instructions
 from .jobs import checkpoint
 from .metrics import instruction_effect, label_separation
 from .phrasings import PhrasingReport, phrasing_report
 from .projection import MIN_NEIGHBOURHOOD_POINTS, project, project_pair
 from .similarity import cosine_similarity_matrix, similarity_frame
 
-NO_INSTRUCTION = "(no instruction)"
 MAX_PLAYGROUND_TEXTS = 20
 
 
@@ -279,7 +278,7 @@ def cluster_texts(
     out.iloc[positions, out.columns.get_loc("y")] = coords[:, 1]
 
     return ClusteredTable(out, summary, table_embeddings(vectors, positions, len(frame)), result.n_clusters,
-                          result.silhouette)
+                          result.silhouette, list(result.notes))
 
 
 def table_embeddings(vectors: np.ndarray, row_index: np.ndarray, n_rows: int) -> np.ndarray:

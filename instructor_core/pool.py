@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Collection
@@ -12,6 +13,8 @@ from .errors import ModelLoadError
 from .models import catalogue_entry, resolve_model
 
 Key = tuple[str, str, str]  # (location, dtype, device) of the resolved model
+
+log = logging.getLogger(__name__)
 
 
 class EncoderPool:
@@ -58,14 +61,22 @@ class EncoderPool:
             if key in self._loaded:
                 self._loaded.move_to_end(key)
                 return self._loaded[key]
-            source = resolve_model(name)
-            device = pick_device(self.device)
-            key = (source.location, str(pick_dtype(self.dtype, device)), device)
-            encoder = self._loaded.get(key)
-            if encoder is None:
-                encoder = load_encoder(source, device, self.dtype, disk_cache=self.disk_cache,
-                                       trust_remote_code=self.trust_remote_code)
-                self._loaded[key] = encoder
+            try:
+                source = resolve_model(name)
+                device = pick_device(self.device)
+                key = (source.location, str(pick_dtype(self.dtype, device)), device)
+                encoder = self._loaded.get(key)
+                if encoder is None:
+                    encoder = load_encoder(source, device, self.dtype, disk_cache=self.disk_cache,
+                                           trust_remote_code=self.trust_remote_code)
+                    self._loaded[key] = encoder
+            except ModelLoadError as err:
+                if self.allowed is None:
+                    raise
+                # The loader's advice (download it, pass a folder) is for whoever runs the server, not a visitor.
+                log.warning("hosted load of %s failed: %s", name, err)
+                raise ModelLoadError(f"Model '{name}' cannot be loaded on this server right now. Choose one of: "
+                                     f"{', '.join(n for n in self.choices() if n != name)}.") from err
             self._keys[name] = key
             self._loaded.move_to_end(key)
             while len(self._loaded) > self.max_loaded:

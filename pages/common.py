@@ -166,32 +166,54 @@ def progress_callback(progress: gr.Progress, what: str = "Embedding") -> Progres
     return report
 
 
-def model_banner(encoder: Encoder) -> str:
+def model_banner(encoder: Encoder, hosted: bool = False) -> str:
     """Markdown naming the active model, how an instruction reaches it, and whether it was ever trained
-    to follow one (with the catalogue's note on the model, if any)."""
+    to follow one (with the catalogue's note on the model, if any); a hosted visitor is pointed to the
+    Model menu, never to commands they cannot run."""
     profile, entry = encoder.profile, encoder.source.entry
     text = f"**Model:** `{encoder.name}` · {encoder.dim}-d · {encoder.device} · {profile.describe()}"
     note = f" ({entry.note})" if entry else ""
+    advice = (f"For instruction-following pick `{INSTRUCTOR_MINI}` in the Model menu." if hosted
+              else "For the real thing run `python app.py --model hkunlp/instructor-large`.")
     if profile.instructions == "free":
         return text + f" · instruction-tuned ✅{note}"
     if profile.instructions == "fixed":
         prefixes = ", ".join(f"`{p}`" for _, p in profile.presets) or "its named prompts"
-        return text + (f" · trained with fixed prefixes only ({prefixes}), not free instructions{note}. "
-                       "For instruction-following run `python app.py --model hkunlp/instructor-large`.")
+        return text + f" · trained with fixed prefixes only ({prefixes}), not free instructions{note}. {advice}"
     return text + (
         f" · **not instruction-tuned**: instructions were never part of its training, so instruction effects "
-        f"will be weak{note}. For the real thing run `python app.py --model hkunlp/instructor-large`."
+        f"will be weak{note}. {advice}"
     )
 
 
-def instruction_preview(encoder: Encoder, instruction: str | None, text: str = "<your text>") -> str:
-    """Markdown showing the exact string the model reads for ``instruction`` (template applied)."""
-    shown = encoder.model_input(text, instruction).replace("`", "'")
-    return f"<small>The model reads: <code>{_html(shown)}</code></small>"
+PREVIEW_TEXT = "⟨text⟩"
 
 
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "↵<br>")
+def preview_markdown(encoder: Encoder, instructions: list[str | None], who: str = "The model") -> str:
+    """Markdown: the exact string the model reads for each instruction (its family's template applied),
+    with the text shown as ⟨text⟩ and line breaks as ↵."""
+    shown = [encoder.model_input(PREVIEW_TEXT, ins).replace("`", "'").replace("\n", "↵") for ins in instructions]
+    if len(shown) == 1:
+        return f"{who} reads: `{shown[0]}`"
+    return f"{who} reads:\n" + "\n".join(f"- `{line}`" for line in shown)
+
+
+def instruction_preview(ctx: AppContext, model: gr.Dropdown, box: gr.components.Component,
+                        to_instructions: Callable[[object], list[str | None]] = lambda value: [value],
+                        elem_id: str | None = None, who: str = "The model") -> gr.Markdown:
+    """A small line under an instruction ``box`` with what the model reads; it follows the box and the
+    model picker. ``to_instructions`` turns the box's value into instructions (one per line, per row)."""
+
+    def render(model_name: str, value: object) -> str:
+        try:
+            return preview_markdown(ctx.pool.get(model_name), to_instructions(value), who)
+        except (InputError, ModelLoadError):
+            return ""  # the picker shows why the model could not load
+
+    preview = gr.Markdown(render(model.value, box.value), elem_id=elem_id, elem_classes=["instruction-preview"])
+    for event in (box.change, model.change):
+        event(render, [model, box], preview, api_visibility="private", show_progress="hidden", queue=False)
+    return preview
 
 
 def model_b_picker(model: gr.Dropdown, elem_id: str) -> gr.Dropdown:
@@ -297,6 +319,21 @@ def write_csv(frame: pd.DataFrame, ctx: AppContext, name: str) -> str:
     return str(path)
 
 
+def upload_updates(upload: str | None, max_rows: int, with_label: bool = True):
+    """Widget updates after a file is uploaded or removed: the Dataset switches to the upload even when
+    the file cannot be read, so Run reports the problem instead of quietly using a built-in set; an
+    unreadable or removed file empties the column pickers and its "N rows" line."""
+    if upload:
+        try:
+            return gr.update(value=UPLOAD), *column_updates(UPLOAD, upload, max_rows, with_label)
+        except InputError as err:
+            message = status(str(err), "error")
+    else:
+        message = ""
+    label = [gr.update(choices=[NONE], value=NONE)] if with_label else []
+    return gr.update(value=UPLOAD), gr.update(choices=[], value=None), *label, message
+
+
 @dataclass
 class DatasetInputs:
     """The widgets that pick a table and its columns."""
@@ -306,6 +343,12 @@ class DatasetInputs:
     text_column: gr.Dropdown
     label_column: gr.Dropdown | None
     message: gr.Markdown
+
+    def clears(self, results: list[gr.components.Component]) -> None:
+        """Empty a page's ``results`` whenever the user changes the dataset, so no output of the previous
+        table stays on screen next to the new one."""
+        for event in (self.choice.input, self.upload.upload, self.upload.clear):
+            event(lambda: [None] * len(results), None, results, api_visibility="private")
 
 
 def dataset_inputs(ctx: AppContext, prefix: str, label_title: str = "Label column",
@@ -330,10 +373,10 @@ def dataset_inputs(ctx: AppContext, prefix: str, label_title: str = "Label colum
     def refresh(choice_value, upload_value):
         return column_updates(choice_value, upload_value, ctx.max_rows, with_label)
 
-    @guarded(len(outputs) + 1)
     def on_upload(upload_value):
-        return gr.update(value=UPLOAD), *column_updates(UPLOAD, upload_value, ctx.max_rows, with_label)
+        return upload_updates(upload_value, ctx.max_rows, with_label)
 
     upload.upload(on_upload, upload, [choice, *outputs], api_visibility="private")
+    upload.clear(on_upload, upload, [choice, *outputs], api_visibility="private")
     choice.input(refresh, [choice, upload], outputs, api_visibility="private")
     return DatasetInputs(choice, upload, text_column, label_column, message)

@@ -11,6 +11,7 @@ from .common import (
     AppContext,
     cancel_button,
     dataset_inputs,
+    instruction_preview,
     load_dataset,
     main_action,
     model_b_picker,
@@ -22,7 +23,7 @@ from .common import (
 
 
 def build(ctx: AppContext, model: gr.Dropdown) -> None:
-    sets = phrasing_sets()
+    sets = phrasing_sets(ctx.pool.get(model.value).profile.style)
     first = next(iter(sets))
     gr.Markdown(
         "The INSTRUCTOR paper found its models robust to how an instruction is worded. Check that on your data: "
@@ -34,6 +35,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         phrasing_set = gr.Dropdown(list(sets), value=first, label="Example phrasing set", scale=1)
         phrasings = gr.Textbox(label="Phrasings, one per line", value="\n".join(sets[first]), lines=5, scale=3,
                                elem_id="phrasings-text")
+    instruction_preview(ctx, model, phrasings, lambda text: (text or "").splitlines(), "phrasings-preview")
     include_none = gr.Checkbox(value=True, label="Also measure with no instruction")
     with gr.Row():
         run = gr.Button("Compare phrasings", variant="primary", elem_id="phrasings-run")
@@ -45,6 +47,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         vector_agreement = gr.Plot(label="Vector agreement (mean cosine of each text across phrasings)")
         rank_agreement = gr.Plot(label="Neighbourhood agreement (Spearman of similarity matrices)")
     table = gr.Dataframe(label="Metrics per phrasing", interactive=False, elem_id="phrasings-table")
+    data.clears([best, bars, vector_agreement, rank_agreement, table, message])
 
     @main_action(ctx, "compare_phrasings", 6)
     def compare(model_name, choice, upload, text_column, label_column, phrasings_text, with_none,
@@ -65,7 +68,11 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             status(f"{len(dataset.texts):,} texts × {len(report.metrics)} phrasings. {' '.join(dataset.notes)}".strip()),
         )
 
-    phrasing_set.change(lambda name: "\n".join(sets.get(name, [])), phrasing_set, phrasings, api_visibility="private")
+    def fill_set(name: str, model_name: str) -> str:
+        """The example set in the style of the model's family (paper instructions or task phrases)."""
+        return "\n".join(phrasing_sets(ctx.pool.get(model_name).profile.style).get(name, []))
+
+    phrasing_set.change(fill_set, [phrasing_set, model], phrasings, api_visibility="private")
     event = run.click(
         compare,
         [model, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
@@ -80,6 +87,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             "by side: which model separates the labels under each phrasing, and which cares less about the wording."
         )
         model_b = model_b_picker(model, "compare-phrasings-model-b")
+        instruction_preview(ctx, model_b, phrasings, lambda text: (text or "").splitlines(),
+                            "compare-phrasings-preview-b", who="Model B")
         compare_run = gr.Button("Compare models", variant="primary", elem_id="compare-phrasings-run")
         compare_message = gr.Markdown(elem_id="compare-phrasings-status")
         compare_summary = gr.Markdown(elem_id="compare-phrasings-summary")
@@ -87,6 +96,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
                                elem_id="compare-phrasings-bars")
         compare_table = gr.Dataframe(label="Metrics per phrasing and model", interactive=False,
                                      elem_id="compare-phrasings-table")
+    data.clears([compare_summary, compare_bars, compare_table, compare_message])
 
     @main_action(ctx, "compare_models_phrasings", 4)
     def compare_models(model_a, model_b_name, choice, upload, text_column, label_column, phrasings_text, with_none,

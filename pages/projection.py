@@ -6,13 +6,14 @@ import gradio as gr
 import pandas as pd
 
 from instructor_core import explore, plots
-from instructor_core.samples import BUILTIN_DATASETS
+from instructor_core.samples import PROJECTION_EXAMPLES
 
 from .common import (
     NONE,
     AppContext,
     cancel_button,
     dataset_inputs,
+    instruction_preview,
     load_dataset,
     main_action,
     model_b_picker,
@@ -23,7 +24,7 @@ from .common import (
 )
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
-_FIRST = next(iter(BUILTIN_DATASETS.values()))
+_FIRST = PROJECTION_EXAMPLES[0]
 MAX_VERDICT_ROWS = 2000  # per-text verdicts shown (disagreements first); a 20k-row table is megabytes of page
 
 
@@ -33,6 +34,10 @@ def _metrics_markdown(metrics: dict[str, float | None]) -> str:
     return " · ".join(f"**{name.replace('_', ' ')}** {'n/a' if v is None else f'{v:.3f}'}" for name, v in metrics.items())
 
 
+def parameter_visibility(method_name: str) -> tuple[dict, dict, dict]:
+    """Updates showing only the chosen projection's own sliders: UMAP's n_neighbors and min_dist, t-SNE's perplexity."""
+    key = METHODS.get(method_name)
+    return gr.update(visible=key == "umap"), gr.update(visible=key == "umap"), gr.update(visible=key == "tsne")
 def _method(method_name: str, neighbors: float, dist: float, perp: float) -> tuple[str, dict[str, object]]:
     """The core's method key and the sliders that apply to it (the core rejects unknown methods)."""
     key = METHODS.get(method_name, method_name)
@@ -48,22 +53,27 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         "how well the **embeddings** (not the 2-D picture) separate the labels — cross-validated kNN accuracy "
         "and cosine silhouette."
     )
-    data = dataset_inputs(ctx, "projection", label_title="Colour by / label column")
+    data = dataset_inputs(ctx, "projection", label_title="Colour by / label column", default=_FIRST.dataset)
     with gr.Row():
-        instruction_a = gr.Textbox(label="Instruction A (blank = none)", value="", elem_id="projection-instruction-a")
-        instruction_b = gr.Textbox(label="Instruction B", value=_FIRST["instructions"]["sentiment"],
-                                   elem_id="projection-instruction-b")
+        with gr.Column():
+            instruction_a = gr.Textbox(label="Instruction A (blank = none)", value=_FIRST.instruction_a,
+                                       elem_id="projection-instruction-a")
+            instruction_preview(ctx, model, instruction_a, elem_id="projection-preview-a")
+        with gr.Column():
+            instruction_b = gr.Textbox(label="Instruction B", value=_FIRST.instruction_b,
+                                       elem_id="projection-instruction-b")
+            instruction_preview(ctx, model, instruction_b, elem_id="projection-preview-b")
     with gr.Row():
         method = gr.Radio(list(METHODS), value="UMAP", label="Projection")
         n_neighbors = gr.Slider(2, 100, value=15, step=1, label="UMAP n_neighbors")
         min_dist = gr.Slider(0.0, 0.99, value=0.1, step=0.01, label="UMAP min_dist")
-        perplexity = gr.Slider(2, 100, value=30, step=1, label="t-SNE perplexity")
+        perplexity = gr.Slider(2, 100, value=30, step=1, label="t-SNE perplexity", visible=False)
         seed = gr.Number(value=0, precision=0, label="Seed")
     gr.Examples(
-        [[name, label, "", spec["instructions"][label]] for name, spec in BUILTIN_DATASETS.items()
-         for label in spec["label_columns"]],
+        [[e.dataset, e.label, e.instruction_a, e.instruction_b] for e in PROJECTION_EXAMPLES],
         [data.choice, data.label_column, instruction_a, instruction_b],
-        label="Examples: no instruction vs a task instruction, coloured by that task's labels",
+        example_labels=[e.title for e in PROJECTION_EXAMPLES],
+        label="Examples: instruction B separates the coloured labels better than A",
     )
     with gr.Row():
         run = gr.Button("Project both", variant="primary", elem_id="projection-run")
@@ -77,6 +87,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             plot_b = gr.Plot(label="Instruction B", elem_id="projection-plot-b")
             metrics_b = gr.Markdown(elem_id="projection-metrics-b")
     effect = gr.Dataframe(label="Instruction effect (B minus A)", interactive=False, elem_id="projection-effect")
+    data.clears([plot_a, metrics_a, plot_b, metrics_b, effect, message])
 
     @main_action(ctx, "project", 6)
     def compare(model_name, choice, upload, text_column, label_column, ins_a, ins_b, method_name, neighbors,
@@ -100,6 +111,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         return (figure_a, _metrics_markdown(result.metrics_a), figure_b, _metrics_markdown(result.metrics_b), table,
                 status(f"{len(dataset.texts):,} texts projected with {method_name}. {notes}".strip()))
 
+    method.change(parameter_visibility, method, [n_neighbors, min_dist, perplexity], api_visibility="private")
     event = run.click(
         compare,
         [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a, instruction_b, method,
@@ -119,8 +131,11 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         with gr.Row():
             model_b = model_b_picker(model, "compare-projection-model-b")
             compare_instruction = gr.Textbox(label="Instruction for both models (blank = none)", scale=3,
-                                             value=_FIRST["instructions"]["sentiment"],
+                                             value=_FIRST.instruction_b,
                                              elem_id="compare-projection-instruction")
+        for picker, side in ((model, "A"), (model_b, "B")):
+            instruction_preview(ctx, picker, compare_instruction, elem_id=f"compare-projection-preview-{side.lower()}",
+                                who=f"Model {side}")
         compare_run = gr.Button("Compare models", variant="primary", elem_id="compare-projection-run")
         compare_message = gr.Markdown(elem_id="compare-projection-status")
         compare_summary = gr.Markdown(elem_id="compare-projection-summary")
@@ -129,6 +144,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
                                        elem_id="compare-projection-metrics")
         compare_verdicts = gr.Dataframe(label="Per text: the kNN label under A and under B (disagreements first)",
                                         interactive=False, max_height=400, elem_id="compare-projection-verdicts")
+    data.clears([compare_summary, compare_plot, compare_metrics, compare_verdicts, compare_message])
 
     @main_action(ctx, "compare_models_projection", 5)
     def compare_models(model_a, model_b_name, choice, upload, text_column, label_column, instruction, method_name,

@@ -120,7 +120,7 @@ def test_cluster_upload_keeps_every_row_and_column(client, tmp_path):
     assert len(out) == 60 and list(out.columns) == ["id", "comment", "note", "cluster", "cluster_keywords", "x", "y"]
     assert list(out["id"]) == list(source["id"])  # leading zeros kept, order kept
     assert out.loc[[5, 17], "cluster"].isna().all() and out["cluster"].notna().sum() == 58
-    assert list(out["note"][:4]) == ["'=1+1", "'+danger", "'-3", "'@cmd"]  # formulas neutralised
+    assert list(out["note"][:4]) == ["'=1+1", "'+danger", "-3", "'@cmd"]  # formulas neutralised, numbers kept
     embeddings = np.load(embeddings_path)
     assert embeddings.shape == (60, 384) and np.isnan(embeddings[5]).all()
     assert len(summary["data"]) == 2 and _points(plot) == 58
@@ -221,3 +221,28 @@ def test_compare_models_projection_caps_the_verdict_table(client, monkeypatch):
         api_name="/compare_models_projection")
     assert len(verdicts["data"]) == 10 and "shows the first 10 texts" in message
     assert {row[verdicts["headers"].index("verdict")] for row in verdicts["data"]} == {"only A right"}
+
+
+def test_every_instruction_box_shows_what_the_model_reads(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    from app import build_app
+    from instructor_core.pool import EncoderPool
+    from pages.common import AppContext, preview_markdown
+    from tests.tiny_models import build_tiny_qwen3
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))  # nothing cached: auto is mini
+    demo = build_app(AppContext(EncoderPool("auto", device="cpu"), output_dir=tmp_path))
+    previews = {b.elem_id: b.value for b in demo.blocks.values() if "preview" in str(getattr(b, "elem_id", ""))}
+    assert set(previews) == {"playground-preview", "phrasings-preview", "projection-preview-a", "projection-preview-b",
+                             "cluster-preview", "compare-projection-preview-a", "compare-projection-preview-b",
+                             "compare-phrasings-preview-b"}
+    assert previews["cluster-preview"] == \
+        "The model reads: `Represent the product review for clustering by product category: ⟨text⟩`"
+    assert previews["projection-preview-a"] == "The model reads: `⟨text⟩`"
+    assert previews["playground-preview"].count("\n- `") == 4
+    picker = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "model-picker")
+    assert picker.value == "instructor-mini"  # what "auto" resolved to, not "auto"
+    qwen = EncoderPool(device="cpu").get(str(build_tiny_qwen3(tmp_path / "qwen")))
+    assert preview_markdown(qwen, ["Classify the sentiment", None]) == \
+        "The model reads:\n- `Instruct: Classify the sentiment↵Query:⟨text⟩`\n- `⟨text⟩`"

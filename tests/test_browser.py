@@ -199,3 +199,22 @@ def test_compare_two_models_on_the_phrasings_page(browser_page):
     expect(page.locator("#compare-phrasings-summary")).to_contain_text("best phrasing")
     expect(page.locator("#compare-phrasings-table")).to_contain_text("knn_accuracy (B − A)")
     page.screenshot(path=str(SHOTS / "6-compare-models-phrasings.png"), full_page=True)
+
+
+def test_instruction_preview_follows_the_box_and_the_model(browser_page):
+    page, dialogs = browser_page
+    _open_tab(page, "Cluster a CSV")
+    box = page.locator("#cluster-instruction textarea, #cluster-instruction input").first
+    box.fill("Represent the <b>tweet</b> for clustering: ")
+    preview = page.locator("#cluster-preview")
+    expect(preview).to_contain_text("The model reads: Represent the <b>tweet</b> for clustering: ⟨text⟩")
+    _open_tab(page, "Instruction playground")
+    expect(page.locator("#playground-preview")).to_contain_text(
+        "Represent the product review for classifying its sentiment: ⟨text⟩")
+    # picking "auto" shows the model it resolved to, and the previews stay
+    page.locator("#model-picker input").fill("auto")
+    page.locator("#model-picker input").press("Enter")
+    expect(page.locator("#model-status")).to_contain_text("Loaded instructor-mini", timeout=60_000)
+    expect(page.locator("#model-picker input")).to_have_value("instructor-mini")
+    expect(page.locator("#playground-preview")).to_contain_text("⟨text⟩")
+    assert dialogs == []

@@ -150,3 +150,28 @@ def test_models_that_run_their_own_code_are_refused_unless_allowed(folders, tmp_
         load_encoder(str(custom), device="cpu")
     with pytest.raises(ModelLoadError, match="trust-remote-code"):
         load_encoder("Alibaba-NLP/gte-Qwen2-1.5B-instruct", device="cpu")
+
+
+def test_evaluate_runs_any_family_through_its_profile(folders, tmp_path, capsys):
+    import json
+
+    from instructor_core import evaluate
+
+    (tmp_path / "stsb").mkdir()
+    pairs = [("a man plays a guitar", "a man is playing guitar", 4.8), ("the cat sleeps", "stocks fell today", 0.2),
+             ("a woman cuts an onion", "someone slices an onion", 4.0), ("kids play football", "a dog runs", 1.0)]
+    (tmp_path / "stsb" / "sts-dev.csv").write_text(
+        "".join(f"main-captions\tMSRvid\t2012test\t{i}\t{s}\t{a}\t{b}\n" for i, (a, b, s) in enumerate(pairs)))
+    out = tmp_path / "eval.json"
+    code = evaluate.main([folders["qwen3"], folders["bert"], "--tasks", "product reviews: sentiment", "--max-rows",
+                          "40", "--device", "cpu", "--data-dir", str(tmp_path), "--json", str(out), "--quiet"])
+    assert code == 0
+    report = capsys.readouterr().out
+    assert "(Instruct/Query template)" in report and "(no instruction training)" in report
+    results = json.loads(out.read_text())["results"]
+    used = [{row["condition"]: row["instruction"] for row in r["labeled"]} for r in results]
+    assert used[0] == {"none": "", "match": "Classify the sentiment of a given product review",
+                       "mismatch": "Classify the product category of a given product review"}
+    assert used[1]["match"] == "Represent the product review for classifying its sentiment: "
+    assert all(-100 <= r["stsb_spearman_instructed"] <= 100 for r in results)
+    assert evaluate.main(["no/such-model", "--quiet"]) == 2 and "error:" in capsys.readouterr().err
