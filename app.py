@@ -9,10 +9,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import sys
 import threading
 from collections.abc import Sequence
 
-from instructor_core.cache import default_cache_dir
+if __name__ == "__main__":  # SIGTERM during the slow imports and model load below: exit 0 at once
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+
+from instructor_core.cache import default_cache_dir  # noqa: E402
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # numba (UMAP) keeps compiled code here, so its JIT cost is paid once per install, not per start.
@@ -21,14 +26,13 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(default_cache_dir() / "numba"))
 import gradio as gr  # noqa: E402
 
 from instructor_core.data import DEFAULT_MAX_ROWS  # noqa: E402
-from instructor_core.models import BUNDLED_BASE, INSTRUCTOR_HUB_IDS, INSTRUCTOR_MINI  # noqa: E402
+from instructor_core.models import CATALOGUE, offline_choices  # noqa: E402
 from instructor_core.pool import EncoderPool  # noqa: E402
 from instructor_core.projection import warm_up  # noqa: E402
 from pages import cluster, phrasings, playground, projection  # noqa: E402
 from pages.common import AppContext, model_banner, status  # noqa: E402
 
 ENV_PREFIX = "INSTRUCTOR_EXPLORER_"
-HOSTED_MODELS = ("auto", INSTRUCTOR_MINI, BUNDLED_BASE, *INSTRUCTOR_HUB_IDS)
 CSS = """
 #model-banner {font-size: 0.95em}
 footer {display: none !important}
@@ -47,8 +51,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--model", default=_env("model", "auto"),
-                        help="'auto', 'instructor-mini', 'bundled-base', a Hugging Face id such as "
-                             "hkunlp/instructor-large, or a folder")
+                        help="'auto', a catalogue name (`python -m instructor_core models` lists them), "
+                             "a Hugging Face id or a folder")
     parser.add_argument("--device", default=_env("device", "auto"), help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--dtype", default=_env("dtype", "auto"), help="auto, fp32, fp16 or bf16 (CUDA)")
     parser.add_argument("--host", default=_env("host", "127.0.0.1"), help="interface to listen on")
@@ -66,6 +70,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="requests of one kind served at once")
     parser.add_argument("--time-limit", type=int, default=int(_env("time_limit", "300")),
                         help="seconds a hosted request may run")
+    parser.add_argument("--trust-remote-code", action="store_true", default=_env_flag("trust_remote_code"),
+                        help="let models that ship their own code (gte-Qwen2, Nomic) run it; never in hosted mode")
     parser.add_argument("--disk-cache", action="store_true", default=_env_flag("disk_cache"),
                         help="also keep embeddings on disk across restarts")
     return parser.parse_args(argv)
@@ -78,13 +84,15 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
                     "([INSTRUCTOR](https://arxiv.org/abs/2212.09741): *Represent the [domain] [text type] for "
                     "[task objective]:*).")
         default_encoder = ctx.pool.get()
+        in_use = default_encoder.source.choice  # what "auto" resolved to
         with gr.Row():
-            choices = ctx.pool.choices() if ctx.hosted else list(dict.fromkeys([ctx.pool.default, *HOSTED_MODELS]))
-            model = gr.Dropdown(choices, value=ctx.pool.default, label="Model", scale=1,
+            names = ctx.pool.choices() if ctx.hosted else [ctx.pool.default, *(e.name for e in CATALOGUE)]
+            model = gr.Dropdown(list(dict.fromkeys([in_use, *names])), value=in_use, label="Model", scale=1,
                                 allow_custom_value=not ctx.hosted, elem_id="model-picker",
-                                info=None if ctx.hosted else "a Hugging Face id or a local folder also works")
-            banner = gr.Markdown(model_banner(default_encoder), elem_id="model-banner")
-        last_good = gr.State(ctx.pool.default)
+                                info="models that load offline here" if ctx.hosted
+                                else "a Hugging Face id or a local folder also works")
+            banner = gr.Markdown(model_banner(default_encoder, ctx.hosted), elem_id="model-banner")
+        last_good = gr.State(in_use)
         model_message = gr.Markdown(elem_id="model-status")
 
         def switch_model(name, previous):
@@ -94,7 +102,9 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
             except Exception as err:  # noqa: BLE001 - load_encoder wraps every failure in ModelLoadError
                 return previous, gr.update(), previous, status(
                     f"{err} Still using `{previous}`.", "error")
-            return gr.update(), model_banner(encoder), name, status(f"Loaded `{encoder.name}`.")
+            choice = encoder.source.choice  # "auto" shows what it resolved to
+            picker = gr.update() if choice == name else gr.update(value=choice)
+            return picker, model_banner(encoder, ctx.hosted), choice, status(f"Loaded `{encoder.name}`.")
 
         model.input(switch_model, [model, last_good], [model, banner, last_good, model_message],
                     api_name="load_model")
@@ -114,8 +124,9 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
 
 def create_app(args: argparse.Namespace) -> gr.Blocks:
     """The app as the command line configures it (hosted mode: allow-list, time limit, bounded queue)."""
-    allowed = [*HOSTED_MODELS, args.model, *args.allow_model] if args.hosted else None
-    pool = EncoderPool(args.model, args.device, args.dtype, allowed=allowed, disk_cache=True if args.disk_cache else None)
+    allowed = [*offline_choices(), args.model, *args.allow_model] if args.hosted else None
+    pool = EncoderPool(args.model, args.device, args.dtype, allowed=allowed, disk_cache=True if args.disk_cache else None,
+                       trust_remote_code=args.trust_remote_code and not args.hosted)
     ctx = AppContext(pool, max_rows=args.max_rows, hosted=args.hosted,
                      time_limit=args.time_limit if args.hosted else None)
     return build_app(ctx, concurrency=args.concurrency)
@@ -127,12 +138,32 @@ def launch_options(args: argparse.Namespace) -> dict:
             "max_file_size": f"{args.max_upload_mb}mb", "footer_links": ["api"]}
 
 
+def stop_on_sigterm(demo: gr.Blocks) -> None:
+    """Stop cleanly on SIGTERM (``docker stop``, Spaces, Kubernetes) as on Ctrl-C: close the app, so
+    ``launch`` returns. Python as a container's PID 1 would otherwise ignore the signal and be killed
+    after the grace period (exit 137)."""
+
+    def stop(signum, frame):
+        if not demo.is_running:  # not launched yet
+            sys.exit(0)
+        demo.close()  # stops the queue before the server, which then closes without waiting
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     demo = create_app(args)
+    stop_on_sigterm(demo)
     threading.Thread(target=warm_up, name="umap-warm-up", daemon=True).start()
-    demo.launch(**launch_options(args))
+    demo.launch(**launch_options(args))  # returns once SIGTERM or Ctrl-C closed the server
+    # Downloads and cached vectors are on disk already. Skip the interpreter's teardown of torch, numba and
+    # gradio: it takes seconds on a busy machine (past docker's 10 s) and can hang on a daemon thread.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Headless use for scripts: ``python -m instructor_core embed data.csv --column text --instruction ...``.
+"""Headless use for scripts: ``python -m instructor_core embed data.csv --column text --instruction ...``,
+and ``python -m instructor_core models`` to list the model catalogue.
 
 Writes the embeddings (.npy or .parquet) and, with ``--clusters``, the table with ``cluster``,
 ``cluster_keywords``, ``x``, ``y`` added plus a per-cluster summary — the same results as the app's
@@ -19,6 +20,18 @@ from .encoder import load_encoder
 from .errors import InputError, MissingDependencyError, ModelLoadError
 from .explore import cluster_texts, table_embeddings
 from .export import spreadsheet_safe, write_embeddings
+from .models import CATALOGUE, availability
+from .profiles import FAMILY_SUMMARIES, LABELS
+
+
+def _cluster_count(value: str) -> int | str:
+    """``--clusters``: 'auto' or a whole number of at least 2, checked while parsing (before the model loads)."""
+    value = value.strip().lower()
+    if value == "auto":
+        return value
+    if not value.isdigit() or int(value) < 2:
+        raise argparse.ArgumentTypeError(f"use 'auto' or a whole number of at least 2, not '{value}'")
+    return int(value)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,10 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     embed.add_argument("--out-dir", default="instructor-output", help="folder for the output files")
     embed.add_argument("--format", choices=["npy", "parquet"], help="embeddings file format (default npy; "
                        "--engine ray writes parquet)")
-    embed.add_argument("--clusters", help="'auto' or a number: also cluster and write the labelled table")
+    embed.add_argument("--clusters", type=_cluster_count, help="'auto' or a number: also cluster and write the labelled table")
     embed.add_argument("--algorithm", choices=["kmeans", "hdbscan", "agglomerative"], default="kmeans")
     embed.add_argument("--projection", choices=["umap", "tsne", "pca"], default="umap")
     embed.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="row cap of the local engine")
+    embed.add_argument("--trust-remote-code", action="store_true",
+                       help="let models that ship their own code (gte-Qwen2, Nomic) run it")
     scale = embed.add_argument_group("--engine ray (millions of rows; pip install -r requirements-scale.txt)")
     scale.add_argument("--engine", choices=["local", "ray"], default="local",
                        help="ray: read, encode and write with Ray Data on a local Ray or the cluster in RAY_ADDRESS")
@@ -47,7 +62,22 @@ def _parser() -> argparse.ArgumentParser:
     scale.add_argument("--input-format", choices=["parquet", "csv"], help="default: from the file extension")
     scale.add_argument("--sample-size", type=int, default=DEFAULT_SAMPLE_SIZE,
                        help="rows the clusters and the projection are fitted on (then applied to every row)")
+    commands.add_parser("models", help="list the model catalogue: family, template and pooling, offline or not")
     return parser
+
+
+def models_command() -> str:
+    """The catalogue as a Markdown table, with whether each model loads offline here now."""
+    lines = ["| model | family | params | how an instruction reaches it | offline here | note |",
+             "|---|---|---|---|---|---|"]
+    for entry in CATALOGUE:
+        missing = availability(entry)
+        aliases = f" (or {', '.join(entry.aliases)})" if entry.aliases else ""
+        cells = [f"{entry.name}{aliases}", LABELS[entry.family], entry.params, FAMILY_SUMMARIES[entry.family],
+                 "yes" if missing is None else f"no: {missing}",
+                 entry.note + ("; needs --trust-remote-code" if entry.remote_code else "")]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)
 
 
 def embed_command(args: argparse.Namespace) -> list[Path | str]:
@@ -61,7 +91,7 @@ def embed_command(args: argparse.Namespace) -> list[Path | str]:
     prepared = prepare_texts(table.frame, column)
     for note in [*table.notes, *prepared.notes]:
         print(note, file=sys.stderr)
-    encoder = load_encoder(args.model, args.device, args.dtype)
+    encoder = load_encoder(args.model, args.device, args.dtype, trust_remote_code=args.trust_remote_code)
     print(f"Model: {encoder.name} ({'instruction-tuned' if encoder.instruction_tuned else 'not instruction-tuned'})",
           file=sys.stderr)
     out_dir = Path(args.out_dir)
@@ -72,9 +102,8 @@ def embed_command(args: argparse.Namespace) -> list[Path | str]:
 
     written = []
     if args.clusters:
-        k = args.clusters if args.clusters == "auto" else int(args.clusters)
         result = cluster_texts(encoder, table.frame, prepared.texts, prepared.row_index, args.instruction,
-                               method=args.algorithm, n_clusters=k, projection=args.projection, progress=progress)
+                               method=args.algorithm, n_clusters=args.clusters, projection=args.projection, progress=progress)
         embeddings = result.embeddings
         written.append(out_dir / "clustered.csv")
         spreadsheet_safe(result.frame).to_csv(written[-1], index=False)
@@ -113,6 +142,9 @@ def ray_embed_command(args: argparse.Namespace) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "models":
+        print(models_command())
+        return 0
     try:
         for path in embed_command(args):
             print(path)

@@ -6,6 +6,8 @@ becomes spherical (cosine) k-means, and HDBSCAN's Euclidean neighbourhoods are c
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -34,6 +36,13 @@ KMEANS_THREADS = 1
 # 5k x 384-d took 1.1 s brute force, 16 s with a ball tree, 22 s with a k-d tree. Brute force peaks at
 # about 2.5 n^2 doubles (2 GB at 10k rows), so larger inputs go back to the tree.
 HDBSCAN_BRUTE_FORCE_MAX_ROWS = 10_000
+# Keywords are counted on cleaned text (the embeddings see the text as given): markup, web addresses and
+# the remains of HTML entities whose "&" was lost on the way ("#39;", "lt;", "quot;" in scraped news) go.
+_TAG = re.compile(r"<[^<>]{0,300}>|(?<![a-z])lt;[^<>]{0,300}?gt;", re.IGNORECASE)
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_ENTITY_LEFTOVER = re.compile(r"&?#(?:\d+|x[0-9a-f]+);|(?:quot|apos|nbsp);|&?\b(?:lt|gt|amp);", re.IGNORECASE)
+# Words of two or more letters: numbers, and tokens with digits in them ("39", "2004", "mp3"), are not keywords.
+_KEYWORD_TOKEN = r"(?u)\b[^\W\d_]{2,}\b"
 
 
 @dataclass
@@ -43,6 +52,7 @@ class ClusterResult:
     method: str
     silhouette: float | None  # cosine silhouette of the clustered rows (noise left out)
     k_scores: dict[int, float] = field(default_factory=dict)  # silhouette per k tried when k is automatic
+    notes: list[str] = field(default_factory=list)  # for the user, e.g. how many rows HDBSCAN left as noise
 
 
 def cluster(
@@ -71,7 +81,8 @@ def cluster(
             raise InputError(f"The minimum cluster size must be at least 2; got {size}.")
         algorithm = "brute" if n <= HDBSCAN_BRUTE_FORCE_MAX_ROWS else "auto"
         labels = _by_size(HDBSCAN(min_cluster_size=min(size, n), algorithm=algorithm, copy=True).fit_predict(x))
-        return ClusterResult(labels, int(labels.max() + 1), method, _silhouette(x, labels, random_state))
+        return ClusterResult(labels, int(labels.max() + 1), method, _silhouette(x, labels, random_state),
+                             notes=[noise_note(labels)])
     k = None if n_clusters == "auto" else _whole_number(n_clusters)
     if k is not None and not 2 <= k <= n:
         raise InputError(f"The number of clusters must be between 2 and {n} (the number of texts); got {k}.")
@@ -137,6 +148,19 @@ def _silhouette(x: np.ndarray, labels: np.ndarray, random_state: int) -> float |
     return silhouette_cosine(x, np.where(labels == NOISE, None, labels), SILHOUETTE_SAMPLE, random_state)
 
 
+def noise_note(labels: np.ndarray) -> str:
+    """How many rows HDBSCAN put in no cluster, as a sentence (its share matters when reading the map)."""
+    noise = int(np.sum(labels == NOISE))
+    return (f"HDBSCAN left {noise:,} of {len(labels):,} texts ({noise / len(labels):.1%}) in no cluster (noise, "
+            "grey on the map); a smaller minimum cluster size or k-means puts every text in a cluster.")
+
+
+def keyword_text(text: object) -> str:
+    """``text`` for counting keywords: HTML entities decoded, tags, web addresses and entity leftovers removed."""
+    cleaned = html.unescape(html.unescape(str(text)))
+    return _ENTITY_LEFTOVER.sub(" ", _URL.sub(" ", _TAG.sub(" ", cleaned)))
+
+
 def _by_size(labels: np.ndarray) -> np.ndarray:
     """Clusters renumbered 0, 1, ... from the largest (ties: the one that appears first); noise stays -1."""
     ids, first_seen, counts = np.unique(labels[labels != NOISE], return_index=True, return_counts=True)
@@ -149,13 +173,14 @@ def _by_size(labels: np.ndarray) -> np.ndarray:
 def cluster_keywords(texts: Sequence[str], labels: Sequence[int], top_n: int = 5) -> dict[int, list[str]]:
     """Top ``top_n`` words and bigrams of each cluster by class-based TF-IDF (BERTopic's c-TF-IDF).
 
-    The texts of a cluster form one document; a term scores tf(term, cluster) / words(cluster) x
-    log(1 + A / f(term)), with A the average number of words per cluster and f the term's count over
-    all clusters. English stop words are dropped; a cluster with no words left gets an empty list.
+    The texts of a cluster (cleaned by :func:`keyword_text`) form one document; a term scores
+    tf(term, cluster) / words(cluster) x log(1 + A / f(term)), with A the average number of words per
+    cluster and f the term's count over all clusters. English stop words, numbers, and terms found in
+    every cluster (they name none of them) are dropped; a cluster with no words left gets an empty list.
     """
-    documents = pd.Series([str(t) for t in texts]).groupby(np.asarray(labels)).agg(" ".join)  # sorted by id
+    documents = pd.Series([keyword_text(t) for t in texts]).groupby(np.asarray(labels)).agg(" ".join)  # by id
     clusters = documents.index.tolist()
-    vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2))
+    vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=_KEYWORD_TOKEN)
     try:
         tf = vectorizer.fit_transform(documents.tolist()).tocsr().astype(np.float64)
     except ValueError:  # no words at all, or only stop words
@@ -164,6 +189,10 @@ def cluster_keywords(texts: Sequence[str], labels: Sequence[int], top_n: int = 5
     term_counts = np.asarray(tf.sum(axis=0)).ravel()
     idf = np.log(1 + words_per_cluster.mean() / term_counts)
     scores = tf.multiply(1 / np.maximum(words_per_cluster, 1)[:, None]).multiply(idf[None, :]).tocsr()
+    real = np.asarray([c != NOISE for c in clusters])
+    if real.sum() >= 2:
+        in_every_cluster = np.asarray((tf[real] > 0).sum(axis=0)).ravel() == real.sum()
+        scores = scores.multiply((~in_every_cluster)[None, :].astype(np.float64)).tocsr()
     vocabulary = vectorizer.get_feature_names_out()
     out = {}
     for row, cluster_id in enumerate(clusters):
@@ -189,7 +218,8 @@ def representative_texts(texts: Sequence[str], embeddings: np.ndarray, labels: S
 
 def cluster_summary(texts: Sequence[str], embeddings: np.ndarray, labels: Sequence[int], top_n_keywords: int = 5,
                     n_representatives: int = 3) -> pd.DataFrame:
-    """One row per cluster: cluster, size, share, keywords (comma-joined), representatives (" | "-joined).
+    """One row per cluster: cluster, size, share (of all rows, 3 decimals), keywords (comma-joined),
+    representatives (" | "-joined).
 
     Largest cluster first; noise (-1) comes last, with ``NOISE_KEYWORDS`` in place of keywords.
     """
@@ -197,7 +227,7 @@ def cluster_summary(texts: Sequence[str], embeddings: np.ndarray, labels: Sequen
     keywords = cluster_keywords(texts, labels, top_n_keywords)
     representatives = representative_texts(texts, embeddings, labels, n_representatives)
     ids, sizes = np.unique(labels, return_counts=True)
-    rows = [{"cluster": int(c), "size": int(s), "share": s / len(labels),
+    rows = [{"cluster": int(c), "size": int(s), "share": round(s / len(labels), 3),
              "keywords": NOISE_KEYWORDS if c == NOISE else ", ".join(keywords[c]),
              "representatives": " | ".join(representatives[c])}
             for c, s in zip(ids, sizes)]

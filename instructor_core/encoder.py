@@ -1,16 +1,19 @@
 """The instruction-conditioned encoder: one loaded sentence-transformers model, shared and cached.
 
-INSTRUCTOR semantics (Su et al.; InstructorEmbedding 1.0.1): the model reads ``instruction + text``,
-so the instruction tokens are attended to, but they are left out of the mean pool. sentence-transformers
-does exactly this for ``encode(..., prompt=instruction)`` once the Pooling module has
-``include_prompt=False``; this module adds what an interactive tool needs on top: mixed instructions in
-one call, a shared cache, progress, fair sharing between concurrent callers and CUDA OOM recovery.
+How an instruction reaches the model is the model family's (:mod:`instructor_core.profiles`): a templated
+family (EmbeddingGemma, Qwen3-Embedding, ...) reads ``template(instruction) + text`` and pools it with its
+own configuration, exactly as ``SentenceTransformer.encode(texts, prompt=...)`` does. INSTRUCTOR (Su et
+al.; InstructorEmbedding 1.0.1) reads ``instruction + text`` but leaves the instruction tokens out of the
+mean pool, which sentence-transformers does once the Pooling module has ``include_prompt=False``. This
+module adds what an interactive tool needs on top: mixed instructions in one call, a shared cache,
+progress, fair sharing between concurrent callers and CUDA OOM recovery.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +24,9 @@ import torch
 
 from .cache import EmbeddingCache, default_cache_dir, embedding_key
 from .errors import InputError, ModelLoadError
-from .models import ModelSource, cached_hub_snapshot, folder_fingerprint, resolve_model
+from .jobs import checkpoint
+from .models import ModelSource, cached_hub_snapshot, catalogue_entry, folder_fingerprint, resolve_model
+from .profiles import ModelProfile, detect_profile
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +102,11 @@ class Encoder:
     device: str
     dtype: torch.dtype
     cache: EmbeddingCache
+    profile: ModelProfile
     identity: str = ""
     _lock: _FairLock = field(default_factory=_FairLock, repr=False)
+    # measured model time per unit of work (see _work), averaged over recent batches; None until measured
+    _seconds_per_unit: float | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -106,7 +114,12 @@ class Encoder:
 
     @property
     def instruction_tuned(self) -> bool:
-        return self.source.instruction_tuned
+        """True when the model was trained to follow free-form instructions."""
+        return self.profile.instruction_tuned
+
+    def model_input(self, text: str, instruction: str | None = None) -> str:
+        """The exact string the model reads for ``text`` under ``instruction`` (template applied)."""
+        return self.profile.model_input(text, instruction)
 
     @property
     def dim(self) -> int:
@@ -128,7 +141,9 @@ class Encoder:
         """Embed ``texts`` under ``instruction`` (None, one string, or one per text).
 
         Returns float32 of shape ``(len(texts), dim)`` in input order. Cached vectors are reused;
-        ``progress(done, total)`` is called as texts are finished.
+        ``progress(done, total)`` is called as texts are finished. Under a :class:`~instructor_core.jobs.Job`
+        it stops between batches when the job is cancelled or out of time, and refuses at the start work
+        its measured speed says cannot finish in time.
         """
         texts = _clean_texts(texts)
         instructions = _per_text_instructions(instruction, len(texts))
@@ -147,32 +162,45 @@ class Encoder:
         done = len(texts) - sum(len(rows) for rows in missing.values())
         if progress:
             progress(done, len(texts))
+        work_left = sum(self._work(texts[i], ins) for ins, rows in missing.items() for i in rows)
         for ins, rows in missing.items():
             rows.sort(key=lambda i: -len(texts[i]))  # similar lengths share a batch: less padding
             for start in range(0, len(rows), batch_size):
                 chunk = rows[start : start + batch_size]
-                vectors = self._encode_chunk([texts[i] for i in chunk], ins, prompts[ins], batch_size, normalize)
+                checkpoint("embedding the rest", self.predict_seconds(work_left))
+                work = sum(self._work(texts[i], ins) for i in chunk)
+                vectors = self._encode_chunk([texts[i] for i in chunk], ins, prompts[ins], batch_size, normalize, work)
                 out[chunk] = vectors
                 self.cache.put_many([keys[i] for i in chunk], vectors)
                 done += len(chunk)
+                work_left -= work
                 if progress:
                     progress(done, len(texts))
         return out
 
     def count_truncated(self, texts: Sequence[str], instruction: str | None = None) -> int:
         """How many of ``texts`` exceed ``max_seq_length`` tokens together with ``instruction``."""
-        prefix = instruction or ""
         with self._lock:  # fast tokenizers refuse concurrent use
-            encoded = self.model.tokenizer([prefix + str(t).strip() for t in texts])["input_ids"]
+            encoded = self.model.tokenizer([self.model_input(str(t), instruction) for t in texts])["input_ids"]
         return sum(len(ids) > self.max_seq_length for ids in encoded)
 
+    def predict_seconds(self, work: float) -> float | None:
+        """Model time ``work`` units (see :meth:`_work`) should take at the measured speed; None before
+        any measurement."""
+        return None if self._seconds_per_unit is None else work * self._seconds_per_unit
+
+    def _work(self, text: str, instruction: str) -> float:
+        """A text's share of model time: its characters up to what the model reads, plus a fixed cost."""
+        return min(len(instruction) + len(text), 4 * self.max_seq_length) + 32
+
     def _encode_chunk(self, texts: list[str], instruction: str, prompt: str | None, batch_size: int,
-                      normalize: bool) -> np.ndarray:
+                      normalize: bool, work: float) -> np.ndarray:
         if prompt is None:  # see _prompt_for: the instruction is pooled with the text
-            texts, prompt = [instruction + t for t in texts], ""
+            texts, prompt = [self.model_input(t, instruction) for t in texts], ""
         while True:
             try:
                 with self._lock, torch.inference_mode():
+                    start = time.perf_counter()
                     tensor = self.model.encode(
                         texts,
                         prompt=prompt,
@@ -181,7 +209,11 @@ class Encoder:
                         convert_to_tensor=True,
                         show_progress_bar=False,
                     )
-                return tensor.float().cpu().numpy()
+                    vectors = tensor.float().cpu().numpy()
+                    measured = (time.perf_counter() - start) / work
+                self._seconds_per_unit = (measured if self._seconds_per_unit is None
+                                          else 0.7 * self._seconds_per_unit + 0.3 * measured)
+                return vectors
             except torch.cuda.OutOfMemoryError:
                 if batch_size == 1:
                     raise
@@ -190,16 +222,18 @@ class Encoder:
                 log.warning("CUDA out of memory; retrying with batch_size=%d", batch_size)
 
     def _prompt_for(self, instruction: str) -> str | None:
-        """The ``prompt`` for sentence-transformers, or None when the instruction must be pooled too.
+        """The ``prompt`` for sentence-transformers (the family's template applied), or None when an
+        INSTRUCTOR instruction must be pooled with the text.
 
         InstructorEmbedding leaves nothing out of the pool when the instruction is a single token
         (its length check is ``> 1`` including EOS); we match it by prepending such instructions to
         the text instead of passing them as a prompt. Call with the lock held (uses the tokenizer).
         An instruction that leaves no room for the text is an :class:`InputError`.
         """
-        if not instruction:
+        prompt = self.profile.prompt(instruction)
+        if not prompt:
             return ""
-        ids = self.model.tokenizer(instruction)["input_ids"]
+        ids = self.model.tokenizer(prompt)["input_ids"]
         if ids and ids[-1] in self.model.tokenizer.all_special_ids:
             ids = ids[:-1]
         if len(ids) >= self.max_seq_length - 1:
@@ -207,7 +241,7 @@ class Encoder:
                 f"The instruction is {len(ids)} tokens long, but the model reads at most {self.max_seq_length} "
                 "tokens, instruction and text together. Shorten the instruction."
             )
-        return instruction if len(ids) > 1 else None
+        return prompt if self.profile.include_prompt or len(ids) > 1 else None
 
 
 def _clean_texts(texts: Sequence[str]) -> list[str]:
@@ -240,35 +274,55 @@ def _per_text_instructions(instruction: Instructions, n: int) -> list[str]:
 
 
 def load_encoder(
-    model: str = "auto",
+    model: str | ModelSource = "auto",
     device: str = "auto",
     dtype: str = "auto",
     *,
     cache_size_mb: int = 256,
     disk_cache: bool | str | Path | None = None,
+    trust_remote_code: bool = False,
 ) -> Encoder:
-    """Load ``model`` ("auto", "instructor-mini", "bundled-base", hub id or folder) on ``device`` in ``dtype``.
+    """Load ``model`` ("auto", a catalogue name, hub id, folder, or a resolved source) on ``device`` in ``dtype``.
 
-    ``disk_cache``: True stores vectors under the user's cache dir, a path stores them there.
-    Raises :class:`ModelLoadError` with an actionable message when the model cannot be loaded.
+    The model keeps its own configuration (template, pooling); only the INSTRUCTOR family has the
+    instruction left out of the pool. ``disk_cache``: True stores vectors under the user's cache dir, a
+    path stores them there. ``trust_remote_code`` lets checkpoints that ship their own code (gte-Qwen2,
+    Nomic) run it. Raises :class:`ModelLoadError` with an actionable message when the model cannot be loaded.
     """
     from sentence_transformers import SentenceTransformer
 
-    source = resolve_model(model)
+    entry = model.entry if isinstance(model, ModelSource) else catalogue_entry(model)
+    if entry is not None and entry.remote_code and not trust_remote_code:
+        raise _remote_code_error(entry.name)  # before any download
+    source = model if isinstance(model, ModelSource) else resolve_model(model)
     device = pick_device(device)
     torch_dtype = pick_dtype(dtype, device)
     try:
         st_model = SentenceTransformer(
-            source.location, device=device, trust_remote_code=False, local_files_only=source.offline
+            source.location, device=device, trust_remote_code=trust_remote_code, local_files_only=source.offline
         )
     except Exception as err:
         raise ModelLoadError(f"Could not load model '{source.name}': {err}") from err
-    st_model.set_pooling_include_prompt(False)  # INSTRUCTOR: the instruction is attended, not pooled
+    folder = source.location if Path(source.location).is_dir() else cached_hub_snapshot(source.location)
+    profile = detect_profile(folder, source.hub_id, source.name)
+    if profile.remote_code and not trust_remote_code:
+        raise _remote_code_error(source.name)
+    if not profile.include_prompt:
+        st_model.set_pooling_include_prompt(False)  # INSTRUCTOR: the instruction is attended, not pooled
     if torch_dtype != torch.float32:
         st_model.to(torch_dtype)
     st_model.eval()
-    folder = source.location if Path(source.location).is_dir() else cached_hub_snapshot(source.location)
+    with torch.inference_mode():  # one-off initialisation now, not in the first user's batch and speed measurement
+        st_model.encode(["warm-up"], show_progress_bar=False)
     identity = f"{source.name}|{folder_fingerprint(folder) if folder else 'hub'}|{str(torch_dtype)}"
     disk_dir = default_cache_dir() if disk_cache is True else (disk_cache or None)
     cache = EmbeddingCache(max_bytes=cache_size_mb * 2**20, disk_dir=disk_dir)
-    return Encoder(st_model, source, device, torch_dtype, cache, identity)
+    return Encoder(st_model, source, device, torch_dtype, cache, profile, identity)
+
+
+def _remote_code_error(name: str) -> ModelLoadError:
+    return ModelLoadError(
+        f"Model '{name}' runs code from its own repository (without it the embeddings would be wrong). "
+        "Allow that only for repositories you trust: `--trust-remote-code` (app and CLI) or "
+        "load_encoder(..., trust_remote_code=True)."
+    )

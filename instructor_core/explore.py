@@ -1,7 +1,8 @@
 """The explorer's analyses, one function per question a user asks; encoder + inputs in, data out.
 
 These are what the app's pages call (and what a notebook can call): they validate input, encode
-(through the encoder's cache, so repeating a question costs no model time) and run the analysis.
+(through the encoder's cache, so repeating a question costs no model time) and run the analysis. Under a
+:class:`~instructor_core.jobs.Job` they stop between stages when it is cancelled or out of time.
 """
 
 from __future__ import annotations
@@ -13,15 +14,24 @@ import numpy as np
 import pandas as pd
 
 from .clustering import cluster, cluster_summary
+from .compare import (
+    MIN_RELIABLE_TEXTS,
+    ModelComparison,
+    ModelPhrasingComparison,
+    labelled_count,
+    phrasing_table,
+    separation_table,
+    text_verdicts,
+)
 from .encoder import Encoder, Progress
 from .errors import InputError
-from .instructions import check_instructions
+from .instructions import NO_INSTRUCTION, check_instructions
+from .jobs import checkpoint
 from .metrics import instruction_effect, label_separation
 from .phrasings import PhrasingReport, phrasing_report
-from .projection import project, project_pair
+from .projection import MIN_NEIGHBOURHOOD_POINTS, project, project_pair
 from .similarity import cosine_similarity_matrix, similarity_frame
 
-NO_INSTRUCTION = "(no instruction)"
 MAX_PLAYGROUND_TEXTS = 20
 
 
@@ -86,6 +96,7 @@ def compare_phrasings(
         phrasings = ["", *phrasings]
     texts = list(texts)
     vectors = _encode_each(encoder, texts, phrasings, progress)
+    checkpoint("comparing the phrasings")
     return phrasing_report({instruction_label(p): v for p, v in zip(phrasings, vectors)}, labels)
 
 
@@ -116,11 +127,103 @@ def compare_projections(
     if instruction_a.strip() == instruction_b.strip():
         raise InputError("Instructions A and B are the same; change one of them to see its effect.")
     emb_a, emb_b = _encode_each(encoder, list(texts), [instruction_a, instruction_b], progress)
+    checkpoint("the projection")
     coords_a, coords_b = project_pair(emb_a, emb_b, method=method, random_state=random_state, **params)
     if labels is None:
         return ProjectionComparison(coords_a, coords_b, {}, {}, pd.DataFrame())
+    checkpoint("the label metrics")
     effect = instruction_effect(emb_a, emb_b, labels)
     return ProjectionComparison(coords_a, coords_b, label_separation(emb_a, labels), label_separation(emb_b, labels), effect)
+
+
+def compare_models(
+    encoder_a: Encoder,
+    encoder_b: Encoder,
+    texts: Sequence[str],
+    labels: Sequence[object] | None,
+    instruction: str | None,
+    method: str = "umap",
+    random_state: int = 0,
+    progress: Progress | None = None,
+    **params: object,
+) -> ModelComparison:
+    """The same texts under the same instruction in model A and model B ("which model follows it?").
+
+    Each model encodes the instruction its own way; both spaces are projected with the same method, params
+    and seed, B's map aligned onto A's. With labels: kNN accuracy and silhouette per model, the gain each
+    model gets from the instruction (vs none) and each text's kNN verdict under A and B.
+    """
+    _check_two_models(encoder_a, encoder_b)
+    instruction = check_instructions([instruction])[0]
+    texts = list(texts)
+    # No instruction is the baseline that shows how much each model *follows* the instruction.
+    instructions = [instruction, ""] if instruction else [""]
+    spaces_a = _encode_each(encoder_a, texts, instructions, progress)
+    spaces_b = _encode_each(encoder_b, texts, instructions, progress)
+    coords_a, coords_b = project_pair(spaces_a[0], spaces_b[0], method=method, random_state=random_state, **params)
+    notes = _comparison_notes(encoder_a, encoder_b, texts, labels, [instruction])
+    if len(texts) < MIN_NEIGHBOURHOOD_POINTS:
+        notes.append(f"With fewer than {MIN_NEIGHBOURHOOD_POINTS} texts both maps are drawn with PCA.")
+    if labels is None:
+        metrics, verdicts = pd.DataFrame(), pd.DataFrame()
+    else:
+        metrics = separation_table(spaces_a[0], spaces_b[0], labels, *(
+            (spaces_a[1], spaces_b[1]) if instruction else ()))
+        verdicts = text_verdicts(texts, labels, spaces_a[0], spaces_b[0])
+    return ModelComparison(encoder_a.name, encoder_b.name, instruction, coords_a, coords_b, metrics, verdicts, notes)
+
+
+def compare_models_phrasings(
+    encoder_a: Encoder,
+    encoder_b: Encoder,
+    texts: Sequence[str],
+    labels: Sequence[object] | None,
+    phrasings: Sequence[str | None],
+    include_no_instruction: bool = True,
+    progress: Progress | None = None,
+) -> ModelPhrasingComparison:
+    """The same K phrasings (and none) scored under model A and model B: label separation side by side."""
+    _check_two_models(encoder_a, encoder_b)
+    if labels is None:
+        raise InputError("Pick a label column: the two models are compared by how well each phrasing separates "
+                         "the labels.")
+    texts = list(texts)
+    report_a = compare_phrasings(encoder_a, texts, labels, phrasings, include_no_instruction, progress)
+    report_b = compare_phrasings(encoder_b, texts, labels, phrasings, include_no_instruction, progress)
+    notes = _comparison_notes(encoder_a, encoder_b, texts, labels, phrasings)
+    return ModelPhrasingComparison(encoder_a.name, encoder_b.name, phrasing_table(report_a.metrics, report_b.metrics),
+                                   report_a.best, report_b.best, notes)
+
+
+def _check_two_models(encoder_a: Encoder, encoder_b: Encoder) -> None:
+    """InputError when A and B are one model (the same weights under two names, e.g. auto and instructor-mini)."""
+    if encoder_a is encoder_b or encoder_a.identity == encoder_b.identity:
+        raise InputError(f"Model A and model B are the same model (`{encoder_a.name}`); pick a different model B.")
+
+
+def _comparison_notes(encoder_a: Encoder, encoder_b: Encoder, texts: Sequence[str], labels: Sequence[object] | None,
+                      instructions: Sequence[str | None]) -> list[str]:
+    """What a reader of a two-model comparison should know: truncation per model (each has its own
+    tokenizer and limit), models never trained with instructions, too few or no labels, different sizes."""
+    notes = []
+    for side, encoder in (("A", encoder_a), ("B", encoder_b)):
+        cut = truncation_note(encoder, texts, instructions)
+        if cut:
+            notes.append(f"Model {side} (`{encoder.name}`): {cut}")
+        if not encoder.instruction_tuned:
+            notes.append(f"Model {side} (`{encoder.name}`) was never trained with instructions, so any effect an "
+                         "instruction has on it is incidental.")
+    if encoder_a.dim != encoder_b.dim:
+        notes.append(f"The spaces differ in size ({encoder_a.dim}-d vs {encoder_b.dim}-d): each model is scored in "
+                     "its own space, and only the 2-D maps are aligned.")
+    if labels is None:
+        notes.append("No label column: the maps are drawn, but neither model can be scored.")
+    else:
+        labelled = labelled_count(labels)
+        if labelled < MIN_RELIABLE_TEXTS:
+            notes.append(f"Only {labelled} labelled texts: a difference of a few points between the models can be "
+                         "chance.")
+    return notes
 
 
 @dataclass
@@ -153,8 +256,11 @@ def cluster_texts(
     column already named like an added one is kept as ``<name>_original``.
     """
     vectors = encoder.encode(list(texts), instruction=instruction or None, progress=progress)
+    checkpoint("clustering")
     result = cluster(vectors, method=method, n_clusters=n_clusters, random_state=random_state)
+    checkpoint("the projection")
     coords = project(vectors, method=projection, random_state=random_state)
+    checkpoint("the keywords")
     summary = cluster_summary(list(texts), vectors, result.labels)
     keywords = dict(zip(summary["cluster"], summary["keywords"]))
 
@@ -172,7 +278,7 @@ def cluster_texts(
     out.iloc[positions, out.columns.get_loc("y")] = coords[:, 1]
 
     return ClusteredTable(out, summary, table_embeddings(vectors, positions, len(frame)), result.n_clusters,
-                          result.silhouette)
+                          result.silhouette, list(result.notes))
 
 
 def table_embeddings(vectors: np.ndarray, row_index: np.ndarray, n_rows: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,12 +10,16 @@ import pandas as pd
 
 # A cell starting with one of these is run as a formula by Excel / LibreOffice / Sheets (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# ...except "-" then a digit or a space with nothing a formula needs to do harm after it (no =, +, @, a
+# function's "(", or DDE's "|" and "!"): "-3", "-1,5", "- a list item" stay as written.
+_PLAIN_DASH = re.compile(r"-[\d ][^=+@|!()\t\r]*", re.DOTALL)
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells that would start a formula are prefixed with ``'``.
 
-    Numbers stay numbers (a numeric -3 is not a formula); only text cells are touched, as OWASP advises.
+    Numbers stay numbers (a numeric -3 is not a formula), and so do text cells like "-3" or "- item";
+    only text cells are touched, as OWASP advises.
     """
     safe = frame.copy()
     for column in safe.columns[[not pd.api.types.is_numeric_dtype(t) for t in safe.dtypes]]:
@@ -23,7 +28,7 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _neutralise(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _PLAIN_DASH.fullmatch(value):
         return "'" + value
     return value
 

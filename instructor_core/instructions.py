@@ -1,4 +1,10 @@
-"""Instructions: the paper's template, a library of examples by task type, and input checks."""
+"""Instructions: the paper's template, a library of examples by task type, and input checks.
+
+Each library example comes in two styles (see :attr:`ModelProfile.style`): the INSTRUCTOR paper's
+"Represent the [domain] [text type] for [task objective]: " and a task phrase ("Classify the sentiment of a
+given product review") for the families that wrap a task in their own template (EmbeddingGemma, Qwen3,
+E5-instruct).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from .errors import InputError
 
 MAX_INSTRUCTIONS = 12
 LIBRARY_PATH = Path(__file__).resolve().parents[1] / "assets" / "instructions.json"
+# How "no instruction" is written where a blank would be invisible (a table row, a legend); read back as blank.
+NO_INSTRUCTION = "(no instruction)"
 
 
 def _clean(part: str) -> str:
@@ -32,8 +40,9 @@ def build_instruction(domain: str = "", text_type: str = "", objective: str = ""
 
 
 def check_instructions(instructions: Sequence[str | None], max_count: int = MAX_INSTRUCTIONS) -> list[str]:
-    """Instructions as typed, blank ones as "" (no instruction); raises InputError on too many or repeats."""
-    cleaned = ["" if ins is None or not str(ins).strip() else str(ins) for ins in instructions]
+    """Instructions as typed, blank ones and ``NO_INSTRUCTION`` as "" (no instruction); raises InputError on
+    too many or repeats."""
+    cleaned = ["" if ins is None or str(ins).strip() in ("", NO_INSTRUCTION) else str(ins) for ins in instructions]
     if not cleaned:
         raise InputError("Enter at least one instruction (a blank one means 'no instruction').")
     if len(cleaned) > max_count:
@@ -69,14 +78,20 @@ def load_instruction_library(path: str | Path | None = None) -> dict:
     return json.loads(Path(path or LIBRARY_PATH).read_text(encoding="utf-8"))
 
 
-def instruction_presets(task_type: str | None = None) -> list[InstructionPreset]:
-    """Example instructions, optionally of one task type; retrieval pairs give a query and a document preset."""
+def instruction_presets(task_type: str | None = None, style: str = "instructor") -> list[InstructionPreset]:
+    """Example instructions, optionally of one task type, in ``style`` ("instructor" or "task").
+
+    INSTRUCTOR-style retrieval pairs give a query and a document preset; task-style ones only the query's
+    task (templated families encode documents without an instruction)."""
     presets = []
     for kind, entries in load_instruction_library()["task_types"].items():
         if task_type not in (None, kind):
             continue
         for entry in entries:
-            if "instruction" in entry:
+            if style == "task":
+                name = f"{entry['name']} (query)" if "query" in entry else entry["name"]
+                presets.append(InstructionPreset(name, entry["task"], kind))
+            elif "instruction" in entry:
                 presets.append(InstructionPreset(entry["name"], entry["instruction"], kind))
             else:
                 presets.append(InstructionPreset(f"{entry['name']} (query)", entry["query"], kind))
@@ -84,6 +99,8 @@ def instruction_presets(task_type: str | None = None) -> list[InstructionPreset]
     return presets
 
 
-def phrasing_sets() -> dict[str, list[str]]:
-    """Named groups of paraphrases of one instruction, for the robustness analysis."""
-    return {entry["name"]: list(entry["phrasings"]) for entry in load_instruction_library()["phrasing_sets"]}
+def phrasing_sets(style: str = "instructor") -> dict[str, list[str]]:
+    """Named groups of paraphrases of one instruction, for the robustness analysis, in ``style``
+    ("instructor": the paper's template; "task": task phrases)."""
+    key = "tasks" if style == "task" else "phrasings"
+    return {entry["name"]: list(entry[key]) for entry in load_instruction_library()["phrasing_sets"]}

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
 from .errors import InputError
@@ -57,10 +57,38 @@ def knn_accuracy(embeddings: np.ndarray, labels: Sequence[object], k: int = 5, f
     number of folds shrinks to the size of the smallest remaining label (at least 2). None when fewer
     than 2 labels have 2 examples.
     """
+    setup = _knn_setup(embeddings, labels, k, folds, random_state)
+    if setup is None:
+        return None
+    x, y, _, classifier, splitter = setup
+    return float(cross_val_score(classifier, x, y, cv=splitter).mean())
+
+
+def knn_predictions(embeddings: np.ndarray, labels: Sequence[object], k: int = 5, folds: int = 5,
+                    random_state: int = 0) -> np.ndarray:
+    """Each text's label as predicted by the cross-validated kNN classifier of :func:`knn_accuracy`
+    (same folds, same neighbours), so one can see *which* texts a space gets wrong.
+
+    Object array, one entry per text: the predicted label as a string, or None for texts that were
+    not scored (no label, a label with a single example, or fewer than 2 usable labels).
+    """
+    predictions = np.full(len(list(labels)), None, dtype=object)
+    setup = _knn_setup(embeddings, labels, k, folds, random_state)
+    if setup is not None:
+        x, y, rows, classifier, splitter = setup
+        predictions[rows] = cross_val_predict(classifier, x, y, cv=splitter)
+    return predictions
+
+
+def _knn_setup(embeddings: np.ndarray, labels: Sequence[object], k: int, folds: int, random_state: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, KNeighborsClassifier, StratifiedKFold] | None:
+    """The scorable rows (unit vectors, labels, their positions) with the classifier and folds to use."""
+    labels = list(labels)
     x, y = _labelled(embeddings, labels)
+    rows = np.flatnonzero(_labelled_mask(labels))
     values, counts = np.unique(y, return_counts=True)
     keep = np.isin(y, values[counts >= 2])
-    x, y = x[keep], y[keep]
+    x, y, rows = x[keep], y[keep], rows[keep]
     counts = counts[counts >= 2]
     if len(counts) < 2:
         return None
@@ -68,7 +96,7 @@ def knn_accuracy(embeddings: np.ndarray, labels: Sequence[object], k: int = 5, f
     smallest_train_fold = len(y) - int(np.ceil(len(y) / folds))
     classifier = KNeighborsClassifier(n_neighbors=min(k, smallest_train_fold), metric="cosine", algorithm="brute")
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
-    return float(cross_val_score(classifier, l2_normalize(x), y, cv=splitter).mean())
+    return l2_normalize(x), y, rows, classifier, splitter
 
 
 def cluster_label_agreement(clusters: Sequence[int], labels: Sequence[object]) -> dict[str, float]:

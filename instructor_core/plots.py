@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,8 @@ _PALETTE = (
     "#BAB0AC", "#1F77B4", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22",
 )
 _NOISE_COLOR = "#C8C8C8"
+TITLE_WIDTH = 70  # characters per line of a figure title; longer titles wrap between words
+_TITLE_MARGIN = {"l": 10, "r": 10, "t": 70, "b": 10}  # room for a two-line title
 
 
 def escape(text: object, width: int | None = None) -> str:
@@ -28,6 +30,18 @@ def escape(text: object, width: int | None = None) -> str:
     raw = str(text)
     lines = textwrap.wrap(raw, width) if width else [raw]
     return "<br>".join(html.escape(line) for line in lines[:8]) + ("…" if width and len(lines) > 8 else "")
+
+
+def shorten(text: object, width: int) -> str:
+    """``text`` cut to at most ``width`` characters at a word boundary, "…" marking the cut (a word
+    longer than ``width`` is the only thing cut inside)."""
+    text = " ".join(str(text).split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if " " in cut and text[width - 1] != " ":
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.") + "…"
 
 
 def similarity_heatmap(matrix: pd.DataFrame, title: str = "", zmin: float = -1.0, zmax: float = 1.0) -> go.Figure:
@@ -43,7 +57,7 @@ def similarity_heatmap(matrix: pd.DataFrame, title: str = "", zmin: float = -1.0
         )
     )
     size = max(320, 70 * len(rows) + 160)
-    figure.update_layout(title=escape(title), height=size, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    figure.update_layout(title=escape(title, TITLE_WIDTH), height=size, margin=_TITLE_MARGIN,
                          yaxis={"autorange": "reversed"}, xaxis={"side": "bottom"})
     return figure
 
@@ -59,7 +73,7 @@ def similarity_heatmaps(matrices: dict[str, pd.DataFrame], columns: int = 3) -> 
                            horizontal_spacing=0.08, vertical_spacing=0.12)
     for k, (title, matrix) in enumerate(matrices.items()):
         # Short numbered tick labels keep panels apart; the full text is in the hover label.
-        ticks = [f"{i + 1}. {escape(str(label)[:22])}{'…' if len(str(label)) > 22 else ''}"
+        ticks = [f"{i + 1}. {escape(shorten(label, 24))}"
                  for i, label in enumerate(matrix.index)]
         full = [escape(label, 50) for label in matrix.index]
         values = matrix.to_numpy(dtype=float)
@@ -84,8 +98,11 @@ def scatter(
     color_by: Sequence[object] | None = None,
     title: str = "",
     color_title: str = "",
+    names: Mapping[str, str] | None = None,
 ) -> go.Figure:
-    """2-D scatter, one trace per colour value (so the legend toggles groups), text shown on hover."""
+    """2-D scatter, one trace per colour value (so the legend toggles groups), text shown on hover.
+
+    ``names`` gives a colour value (as shown, e.g. "3") a longer legend entry."""
     coords = np.asarray(coords)
     groups = pd.Series(["all"] * len(coords) if color_by is None else [_label(v) for v in color_by])
     trace_type = go.Scattergl if len(coords) >= WEBGL_MIN_POINTS else go.Scatter
@@ -97,18 +114,102 @@ def scatter(
         color = _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)]
         figure.add_trace(
             trace_type(
-                x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape(group),
+                x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape((names or {}).get(group, group)),
                 marker={"size": 7 if len(coords) < 2000 else 4, "color": color, "opacity": 0.85},
                 text=[hover[j] for j in idx], customdata=idx,
                 hovertemplate=f"<b>{escape(group)}</b><br>%{{text}}<extra></extra>",
             )
         )
     figure.update_layout(
-        title=escape(title), height=520, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        title=escape(title, TITLE_WIDTH), height=520, margin=_TITLE_MARGIN,
         legend={"title": {"text": escape(color_title)}, "itemsizing": "constant"},
         xaxis={"showticklabels": False, "title": ""}, yaxis={"showticklabels": False, "title": ""},
         showlegend=color_by is not None,
     )
+    return figure
+
+
+def cluster_map(coords: np.ndarray, hover_texts: Sequence[str], labels: Sequence[int], keywords: Mapping[int, str],
+                title: str = "", words_on_map: int = 3) -> go.Figure:
+    """Scatter coloured by cluster, each cluster named by its keywords in the legend and labelled on the
+    map with its first ``words_on_map`` keywords at its median point (as datamapplot does)."""
+    labels = np.asarray(labels)
+    names = {str(c): shorten(f"{c}: {keywords.get(c, '')}", 48) for c in keywords if c != -1}
+    figure = scatter(coords, hover_texts, labels.tolist(), title, "cluster: keywords", names)
+    for c in sorted(set(labels.tolist()) - {-1}):
+        words = ", ".join(str(keywords.get(c, "")).split(", ")[:words_on_map])
+        x, y = np.median(np.asarray(coords)[labels == c], axis=0)
+        figure.add_annotation(x=x, y=y, text=escape(f"{c}: {words}" if words else str(c)), showarrow=False,
+                              font={"size": 12, "color": "#222"}, bgcolor="rgba(255,255,255,0.75)", borderpad=2)
+    return figure
+
+
+def scatter_pair(
+    coords_a: np.ndarray,
+    coords_b: np.ndarray,
+    hover_texts: Sequence[str],
+    color_by: Sequence[object] | None = None,
+    titles: tuple[str, str] = ("A", "B"),
+    color_title: str = "",
+    wrong_a: Sequence[bool] | None = None,
+    wrong_b: Sequence[bool] | None = None,
+) -> go.Figure:
+    """Two 2-D maps of the same texts side by side in one figure, one legend toggling a group in both.
+
+    ``wrong_a`` / ``wrong_b`` (a bool per text) draw the texts a panel's model mislabels as crosses.
+    """
+    from plotly.subplots import make_subplots
+
+    groups = pd.Series(["all"] * len(coords_a) if color_by is None else [_label(v) for v in color_by])
+    trace_type = go.Scattergl if len(coords_a) >= WEBGL_MIN_POINTS else go.Scatter
+    hover = [escape(t, 60) for t in hover_texts]
+    figure = make_subplots(rows=1, cols=2, subplot_titles=[escape(t, 60) for t in titles], horizontal_spacing=0.04)
+    order = sorted(groups.unique(), key=lambda g: (g in {"noise", "(missing)"}, _natural(g)))
+    panels = ((np.asarray(coords_a), wrong_a), (np.asarray(coords_b), wrong_b))
+    for col, (coords, wrong) in enumerate(panels, start=1):
+        crosses = np.zeros(len(coords), dtype=bool) if wrong is None else np.asarray(wrong, dtype=bool)
+        for i, group in enumerate(order):
+            idx = np.flatnonzero(groups.to_numpy() == group)
+            figure.add_trace(
+                trace_type(
+                    x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape(group), legendgroup=group,
+                    showlegend=col == 1,
+                    marker={"size": 7 if len(coords) < 2000 else 4, "opacity": 0.85,
+                            "color": _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)],
+                            "symbol": np.where(crosses[idx], "x", "circle").tolist()},
+                    text=[hover[j] + ("<br><i>kNN gets this one wrong</i>" if crosses[j] else "") for j in idx],
+                    customdata=idx, hovertemplate=f"<b>{escape(group)}</b><br>%{{text}}<extra></extra>",
+                ),
+                row=1, col=col,
+            )
+    figure.update_xaxes(showticklabels=False, title="")
+    figure.update_yaxes(showticklabels=False, title="")
+    figure.update_layout(height=520, margin={"l": 10, "r": 10, "t": 50, "b": 10}, showlegend=color_by is not None,
+                         legend={"title": {"text": escape(color_title)}, "itemsizing": "constant"})
+    return figure
+
+
+def metric_bars_pair(frame: pd.DataFrame, category: str, metrics: Sequence[str], names: tuple[str, str] = ("A", "B"),
+                     title: str = "") -> go.Figure:
+    """One panel per metric, one bar group per row of ``frame[category]``, one bar per model: columns
+    ``{metric}_a`` and ``{metric}_b`` of ``frame`` (``compare.phrasing_table``'s layout)."""
+    from plotly.subplots import make_subplots
+
+    labels = [escape(v, 30) for v in frame[category]]
+    figure = make_subplots(rows=1, cols=len(metrics), subplot_titles=[m.replace("_", " ") for m in metrics],
+                           horizontal_spacing=0.06)
+    for col, metric in enumerate(metrics, start=1):
+        for k, (side, name) in enumerate(zip("ab", names)):
+            values = frame[f"{metric}_{side}"]
+            figure.add_trace(
+                go.Bar(name=escape(name), x=labels, y=values, text=values.map(_fmt), textposition="outside",
+                       marker={"color": _PALETTE[k]}, legendgroup=side, showlegend=col == 1),
+                row=1, col=col,
+            )
+    values = frame[[f"{m}_{s}" for m in metrics for s in "ab"]].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    low = min(0.0, float(np.nanmin(values)) - 0.05) if np.isfinite(values).any() else 0.0
+    figure.update_yaxes(range=[low, 1.08])
+    figure.update_layout(barmode="group", title=escape(title), height=460, margin={"l": 10, "r": 10, "t": 60, "b": 10})
     return figure
 
 
@@ -122,8 +223,8 @@ def metric_bars(frame: pd.DataFrame, category: str, metrics: Sequence[str], titl
         [go.Bar(name=m.replace("_", " "), x=labels, y=frame[m], text=frame[m].map(_fmt), textposition="outside")
          for m in metrics]
     )
-    figure.update_layout(barmode="group", title=escape(title), height=420, yaxis={"range": [min(0, frame[list(metrics)].min().min() - 0.05), 1.08]},
-                         margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    figure.update_layout(barmode="group", title=escape(title, TITLE_WIDTH), height=420, yaxis={"range": [min(0, frame[list(metrics)].min().min() - 0.05), 1.08]},
+                         margin=_TITLE_MARGIN)
     return figure
 
 

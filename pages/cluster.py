@@ -7,21 +7,27 @@ import gradio as gr
 from instructor_core import explore, plots
 from instructor_core.errors import InputError
 from instructor_core.export import write_embeddings
+from instructor_core.samples import CLUSTER_EXAMPLES
 
 from .common import (
     AppContext,
+    cancel_button,
     dataset_inputs,
-    guarded,
+    instruction_preview,
     load_dataset,
+    main_action,
     output_path,
     progress_callback,
     status,
+    wire_cancel,
     write_csv,
 )
 
 ALGORITHMS = {"k-means": "kmeans", "HDBSCAN": "hdbscan", "Agglomerative": "agglomerative"}
 PROJECTIONS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 K_CHOICES = ["auto", *[str(k) for k in range(2, 31)]]
+# cluster, size, share, keywords, representatives: the two text columns get the room
+SUMMARY_WIDTHS = ["8%", "7%", "7%", "28%", "50%"]
 
 
 def _parse_k(value: str) -> int | str:
@@ -39,31 +45,34 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         "clusters should be about, and cluster. Downloads keep **every original row and column** and add "
         "`cluster`, `cluster_keywords`, `x`, `y`."
     )
-    data = dataset_inputs(ctx, "cluster", with_label=False)
-    instruction = gr.Textbox(label="Instruction (blank = none)", elem_id="cluster-instruction",
-                             value="Represent the product review for clustering by product category: ")
+    first = CLUSTER_EXAMPLES[0]
+    data = dataset_inputs(ctx, "cluster", with_label=False, default=first.dataset)
+    instruction = gr.Textbox(label="Instruction (blank = none)", elem_id="cluster-instruction", value=first.instruction)
+    instruction_preview(ctx, model, instruction, elem_id="cluster-preview")
     with gr.Row():
         algorithm = gr.Radio(list(ALGORITHMS), value="k-means", label="Algorithm")
-        n_clusters = gr.Dropdown(K_CHOICES, value="auto", allow_custom_value=True,
+        n_clusters = gr.Dropdown(K_CHOICES, value=first.n_clusters, allow_custom_value=True,
                                  label="Clusters (auto = best silhouette)", info="ignored by HDBSCAN")
         projection = gr.Radio(list(PROJECTIONS), value="UMAP", label="Projection")
         embeddings_format = gr.Radio([".npy", ".parquet"], value=".npy", label="Embeddings file")
     gr.Examples(
-        [["Product reviews (sentiment × category)", "Represent the product review for clustering by product category: "],
-         ["Product reviews (sentiment × category)", "Represent the product review for clustering by sentiment: "],
-         ["Questions (topic × answer type)", "Represent the question for clustering by topic: "]],
-        [data.choice, instruction],
+        [[e.dataset, e.instruction, e.n_clusters] for e in CLUSTER_EXAMPLES], [data.choice, instruction, n_clusters],
+        example_labels=[e.title for e in CLUSTER_EXAMPLES],
         label="Examples: the same texts clustered under different instructions",
     )
-    run = gr.Button("Cluster", variant="primary", elem_id="cluster-run")
+    with gr.Row():
+        run = gr.Button("Cluster", variant="primary", elem_id="cluster-run")
+        cancel = cancel_button("cluster-cancel")
     message = gr.Markdown(elem_id="cluster-status")
     figure = gr.Plot(label="Texts coloured by cluster", elem_id="cluster-plot")
-    summary = gr.Dataframe(label="Clusters", interactive=False, wrap=True, elem_id="cluster-table")
+    summary = gr.Dataframe(label="Clusters", interactive=False, wrap=True, elem_id="cluster-table",
+                           column_widths=SUMMARY_WIDTHS)
     with gr.Row():
         csv_file = gr.File(label="Table with clusters (CSV)", elem_id="cluster-csv")
         embeddings_file = gr.File(label="Embeddings", elem_id="cluster-embeddings")
+    data.clears([figure, summary, csv_file, embeddings_file, message])
 
-    @guarded(5)
+    @main_action(ctx, "cluster", 5)
     def run_clustering(model_name, choice, upload, text_column, instruction_value, algorithm_name, k, projection_name,
                        fmt, progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, None, ctx.max_rows)
@@ -74,19 +83,22 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             projection=PROJECTIONS.get(projection_name, projection_name), progress=progress_callback(progress),
         )
         kept = result.frame.iloc[dataset.row_index]
-        scatter = plots.scatter(kept[["x", "y"]].to_numpy(), dataset.texts, kept["cluster"].tolist(),
-                                f"{result.n_clusters} clusters · {algorithm_name}", "cluster")
+        scatter = plots.cluster_map(kept[["x", "y"]].to_numpy(), dataset.texts, kept["cluster"].tolist(),
+                                    dict(zip(result.summary["cluster"], result.summary["keywords"])),
+                                    f"{result.n_clusters} clusters · {algorithm_name}")
         csv_path = write_csv(result.frame, ctx, "clustered.csv")
         emb_path = write_embeddings(result.embeddings, output_path(ctx, f"embeddings{fmt}"))
         quality = "" if result.silhouette is None else f" Silhouette {result.silhouette:.3f}."
-        notes = " ".join([*dataset.notes, explore.truncation_note(encoder, dataset.texts, [instruction_value])])
+        notes = " ".join([*dataset.notes, *result.notes,
+                          explore.truncation_note(encoder, dataset.texts, [instruction_value])])
         return (scatter, result.summary, csv_path, str(emb_path),
                 status(f"{len(dataset.texts):,} texts in {result.n_clusters} clusters.{quality} {notes}".strip()))
 
-    run.click(
+    event = run.click(
         run_clustering,
         [model, data.choice, data.upload, data.text_column, instruction, algorithm, n_clusters, projection,
          embeddings_format],
         [figure, summary, csv_file, embeddings_file, message],
         api_name="cluster", time_limit=ctx.time_limit,
     )
+    wire_cancel(ctx, "cluster", cancel, event, message)

@@ -6,16 +6,19 @@ import functools
 import logging
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import pandas as pd
+from gradio.context import LocalContext
 
-from instructor_core import InputError, ModelLoadError
+from instructor_core import InputError, JobStopped, ModelLoadError, jobs
 from instructor_core.data import (
     DEFAULT_MAX_ROWS,
     guess_label_column,
@@ -26,7 +29,7 @@ from instructor_core.data import (
 )
 from instructor_core.encoder import Encoder, Progress
 from instructor_core.export import spreadsheet_safe
-from instructor_core.models import INSTRUCTOR_MINI
+from instructor_core.models import BUNDLED_BASE, INSTRUCTOR_MINI
 from instructor_core.pool import EncoderPool
 from instructor_core.samples import BUILTIN_DATASETS, load_builtin_dataset
 
@@ -35,6 +38,34 @@ log = logging.getLogger(__name__)
 UPLOAD = "Upload a CSV…"
 NONE = "(none)"
 OUTPUT_MAX_AGE_S = 3600  # downloads are kept this long; Gradio serves its own copy meanwhile
+
+
+class RunningJobs:
+    """The jobs running now, by (browser session, action), so a page's Cancel button stops its own run."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[tuple[str, str], list[jobs.Job]] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def running(self, key: tuple[str, str], job: jobs.Job) -> Iterator[jobs.Job]:
+        with self._lock:
+            self._jobs.setdefault(key, []).append(job)
+        try:
+            yield job
+        finally:
+            with self._lock:
+                self._jobs[key].remove(job)
+                if not self._jobs[key]:
+                    del self._jobs[key]
+
+    def cancel(self, key: tuple[str, str]) -> int:
+        """Cancel the jobs running under ``key``; how many there were."""
+        with self._lock:
+            running = list(self._jobs.get(key, []))
+        for job in running:
+            job.cancel()
+        return len(running)
 
 
 @dataclass
@@ -46,6 +77,7 @@ class AppContext:
     hosted: bool = False
     time_limit: int | None = None  # seconds a main action may run (hosted mode)
     output_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="instructor-explorer-")))
+    jobs: RunningJobs = field(default_factory=RunningJobs)
 
 
 def status(message: str = "", kind: str = "info") -> str:
@@ -65,6 +97,8 @@ def guarded(n_outputs: int) -> Callable:
                 return handler(*args, **kwargs)
             except (InputError, ModelLoadError) as err:
                 message = status(str(err), "error")
+            except JobStopped as err:
+                message = status(str(err), "warning")
             except Exception as err:  # noqa: BLE001 - a page must never show a traceback
                 log.exception("handler %s failed", handler.__name__)
                 message = status(f"Something went wrong ({type(err).__name__}: {err}). Your inputs are unchanged.",
@@ -76,6 +110,48 @@ def guarded(n_outputs: int) -> Callable:
     return decorate
 
 
+def main_action(ctx: AppContext, action: str, n_outputs: int) -> Callable:
+    """:func:`guarded`, run as a :class:`~instructor_core.jobs.Job`: the time limit holds (the core stops
+    between batches and stages, and refuses work its measured speed says cannot finish, saying how many
+    rows would fit), and :func:`cancel_button` wired to ``action`` stops it."""
+
+    def decorate(handler: Callable) -> Callable:
+        safe = guarded(n_outputs)(handler)
+
+        @functools.wraps(handler)
+        def wrapper(*args, **kwargs):
+            job = jobs.Job(time_limit=ctx.time_limit)
+            with ctx.jobs.running((_session(), action), job), job:
+                return safe(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _session() -> str:
+    """The browser session of the request being handled (Gradio sets it for the handler's thread)."""
+    request = LocalContext.request.get(None)
+    return getattr(request, "session_hash", None) or ""
+
+
+def cancel_button(elem_id: str) -> gr.Button:
+    """The Cancel button placed beside a page's run button; :func:`wire_cancel` makes it work."""
+    return gr.Button("Cancel", variant="stop", size="sm", scale=0, min_width=120, elem_id=elem_id)
+
+
+def wire_cancel(ctx: AppContext, action: str, button: gr.Button, run_event: gr.events.Dependency,
+                message: gr.Markdown) -> None:
+    """``button`` stops this session's running ``action`` (a :func:`main_action`): the core checks the job's
+    flag between batches and stages, so the work really ends and frees its worker; the page stops waiting."""
+
+    def cancel(request: gr.Request):
+        stopped = ctx.jobs.cancel((getattr(request, "session_hash", None) or "", action))
+        return status("Cancelled." if stopped else "Nothing was running.", "warning")
+
+    button.click(cancel, None, message, cancels=[run_event], api_visibility="private")
+
+
 def progress_callback(progress: gr.Progress, what: str = "Embedding") -> Progress:
     """Adapt ``gr.Progress`` to the core's ``progress(done, total)`` callback."""
 
@@ -85,19 +161,79 @@ def progress_callback(progress: gr.Progress, what: str = "Embedding") -> Progres
     return report
 
 
-def model_banner(encoder: Encoder) -> str:
-    """Markdown naming the active model and, for models not trained with instructions, saying so."""
-    text = f"**Model:** `{encoder.name}` · {encoder.dim}-d · {encoder.device}"
-    if encoder.name == INSTRUCTOR_MINI:
-        return text + (" · instruction-tuned ✅ (small, offline, trained for this app: it follows sentiment and "
-                       "question-type instructions, topic ones poorly; the paper's `hkunlp/instructor-large` is "
-                       "stronger)")
-    if encoder.instruction_tuned:
-        return text + " · instruction-tuned ✅"
+def model_banner(encoder: Encoder, hosted: bool = False) -> str:
+    """Markdown naming the active model, how an instruction reaches it, and whether it was ever trained
+    to follow one (with the catalogue's note on the model, if any); a hosted visitor is pointed to the
+    Model menu, never to commands they cannot run."""
+    profile, entry = encoder.profile, encoder.source.entry
+    text = f"**Model:** `{encoder.name}` · {encoder.dim}-d · {encoder.device} · {profile.describe()}"
+    note = f" ({entry.note})" if entry else ""
+    advice = (f"For instruction-following pick `{INSTRUCTOR_MINI}` in the Model menu." if hosted
+              else "For the real thing run `python app.py --model hkunlp/instructor-large`.")
+    if profile.instructions == "free":
+        return text + f" · instruction-tuned ✅{note}"
+    if profile.instructions == "fixed":
+        prefixes = ", ".join(f"`{p}`" for _, p in profile.presets) or "its named prompts"
+        return text + f" · trained with fixed prefixes only ({prefixes}), not free instructions{note}. {advice}"
     return text + (
-        " · **not instruction-tuned**: it was never trained with instructions, so instruction effects "
-        "will be weak. For the real thing run `python app.py --model hkunlp/instructor-large`."
+        f" · **not instruction-tuned**: instructions were never part of its training, so instruction effects "
+        f"will be weak{note}. {advice}"
     )
+
+
+PREVIEW_TEXT = "⟨text⟩"
+
+
+def preview_markdown(encoder: Encoder, instructions: list[str | None], who: str = "The model") -> str:
+    """Markdown: the exact string the model reads for each instruction (its family's template applied),
+    with the text shown as ⟨text⟩ and line breaks as ↵."""
+    shown = [encoder.model_input(PREVIEW_TEXT, ins).replace("`", "'").replace("\n", "↵") for ins in instructions]
+    if len(shown) == 1:
+        return f"{who} reads: `{shown[0]}`"
+    return f"{who} reads:\n" + "\n".join(f"- `{line}`" for line in shown)
+
+
+def instruction_preview(ctx: AppContext, model: gr.Dropdown, box: gr.components.Component,
+                        to_instructions: Callable[[object], list[str | None]] = lambda value: [value],
+                        elem_id: str | None = None, who: str = "The model") -> gr.Markdown:
+    """A small line under an instruction ``box`` with what the model reads; it follows the box and the
+    model picker. ``to_instructions`` turns the box's value into instructions (one per line, per row)."""
+
+    def render(model_name: str, value: object) -> str:
+        try:
+            return preview_markdown(ctx.pool.get(model_name), to_instructions(value), who)
+        except (InputError, ModelLoadError):
+            return ""  # the picker shows why the model could not load
+
+    preview = gr.Markdown(render(model.value, box.value), elem_id=elem_id, elem_classes=["instruction-preview"])
+    for event in (box.change, model.change):
+        event(render, [model, box], preview, api_visibility="private", show_progress="hidden", queue=False)
+    return preview
+
+
+def model_b_picker(model: gr.Dropdown, elem_id: str) -> gr.Dropdown:
+    """A second model picker for "compare two models": the main picker's choices, and a default other
+    than the main picker's model (the base model next to the instruction-tuned one, when both are offered)."""
+    values = [value for _, value in model.choices]
+    default = next((v for v in (BUNDLED_BASE, INSTRUCTOR_MINI, *values) if v in values and v != model.value), None)
+    return gr.Dropdown(model.choices, value=default, label="Model B", allow_custom_value=model.allow_custom_value,
+                       elem_id=elem_id, info="compared with the model picked at the top (A)")
+
+
+def model_columns(frame: pd.DataFrame, model_a: str, model_b: str) -> pd.DataFrame:
+    """A two-model table for display (rounded): model_a / model_b / delta named after the models, and
+    ``x_a`` / ``x_b`` / ``x_delta`` as ``x (A)`` / ``x (B)`` / ``x (B − A)``."""
+    whole = {"model_a": f"A: {model_a}", "model_b": f"B: {model_b}", "delta": "B − A"}
+
+    def rename(column: str) -> str:
+        if column in whole:
+            return whole[column]
+        for suffix, side in (("_a", "A"), ("_b", "B"), ("_delta", "B − A")):
+            if column.endswith(suffix):
+                return f"{column[: -len(suffix)]} ({side})"
+        return column
+
+    return frame.round(4).rename(columns=rename)
 
 
 # ----- datasets: a built-in sample or an uploaded CSV -----------------------------------------------
@@ -149,6 +285,9 @@ def load_dataset(choice: str, upload: str | None, text_column: str, label_column
     """Read the chosen table and take its texts (and labels, unless ``label_column`` is none)."""
     frame, notes = load_frame(choice, upload, max_rows)
     prepared = prepare_texts(frame, text_column)
+    job = jobs.current()
+    if job is not None:  # lets a stop at the time limit say how many rows would fit
+        job.rows = len(prepared.texts)
     notes = [*notes, *prepared.notes]
     labels = None
     if label_column and label_column != NONE:
@@ -175,6 +314,21 @@ def write_csv(frame: pd.DataFrame, ctx: AppContext, name: str) -> str:
     return str(path)
 
 
+def upload_updates(upload: str | None, max_rows: int, with_label: bool = True):
+    """Widget updates after a file is uploaded or removed: the Dataset switches to the upload even when
+    the file cannot be read, so Run reports the problem instead of quietly using a built-in set; an
+    unreadable or removed file empties the column pickers and its "N rows" line."""
+    if upload:
+        try:
+            return gr.update(value=UPLOAD), *column_updates(UPLOAD, upload, max_rows, with_label)
+        except InputError as err:
+            message = status(str(err), "error")
+    else:
+        message = ""
+    label = [gr.update(choices=[NONE], value=NONE)] if with_label else []
+    return gr.update(value=UPLOAD), gr.update(choices=[], value=None), *label, message
+
+
 @dataclass
 class DatasetInputs:
     """The widgets that pick a table and its columns."""
@@ -184,6 +338,12 @@ class DatasetInputs:
     text_column: gr.Dropdown
     label_column: gr.Dropdown | None
     message: gr.Markdown
+
+    def clears(self, results: list[gr.components.Component]) -> None:
+        """Empty a page's ``results`` whenever the user changes the dataset, so no output of the previous
+        table stays on screen next to the new one."""
+        for event in (self.choice.input, self.upload.upload, self.upload.clear):
+            event(lambda: [None] * len(results), None, results, api_visibility="private")
 
 
 def dataset_inputs(ctx: AppContext, prefix: str, label_title: str = "Label column",
@@ -208,10 +368,10 @@ def dataset_inputs(ctx: AppContext, prefix: str, label_title: str = "Label colum
     def refresh(choice_value, upload_value):
         return column_updates(choice_value, upload_value, ctx.max_rows, with_label)
 
-    @guarded(len(outputs) + 1)
     def on_upload(upload_value):
-        return gr.update(value=UPLOAD), *column_updates(UPLOAD, upload_value, ctx.max_rows, with_label)
+        return upload_updates(upload_value, ctx.max_rows, with_label)
 
     upload.upload(on_upload, upload, [choice, *outputs], api_visibility="private")
+    upload.clear(on_upload, upload, [choice, *outputs], api_visibility="private")
     choice.input(refresh, [choice, upload], outputs, api_visibility="private")
     return DatasetInputs(choice, upload, text_column, label_column, message)

@@ -120,7 +120,7 @@ def test_cluster_upload_keeps_every_row_and_column(client, tmp_path):
     assert len(out) == 60 and list(out.columns) == ["id", "comment", "note", "cluster", "cluster_keywords", "x", "y"]
     assert list(out["id"]) == list(source["id"])  # leading zeros kept, order kept
     assert out.loc[[5, 17], "cluster"].isna().all() and out["cluster"].notna().sum() == 58
-    assert list(out["note"][:4]) == ["'=1+1", "'+danger", "'-3", "'@cmd"]  # formulas neutralised
+    assert list(out["note"][:4]) == ["'=1+1", "'+danger", "-3", "'@cmd"]  # formulas neutralised, numbers kept
     embeddings = np.load(embeddings_path)
     assert embeddings.shape == (60, 384) and np.isnan(embeddings[5]).all()
     assert len(summary["data"]) == 2 and _points(plot) == 58
@@ -157,3 +157,92 @@ def test_banner_says_which_models_follow_instructions(bundled_encoder, app_serve
     untuned, mini = model_banner(bundled_encoder), model_banner(app_server[1].pool.get())
     assert "not instruction-tuned" in untuned and "hkunlp/instructor-large" in untuned
     assert "`instructor-mini`" in mini and "instruction-tuned ✅" in mini and "not instruction-tuned" not in mini
+
+
+def test_compare_models_projection_matches_the_core(client, app_server):
+    from instructor_core import explore
+    from instructor_core.samples import load_builtin_dataset
+
+    summary, plot, metrics, verdicts, message = client.predict(
+        "instructor-mini", "bundled-base", REVIEWS, None, "text", "sentiment", SENTIMENT, "PCA", 15, 0.1, 30, 0,
+        api_name="/compare_models_projection")
+    traces = _traces(plot)
+    assert {t["xaxis"] for t in traces} == {"x", "x2"}  # two panels, one per model
+    assert sum(len(_array(t["x"])) for t in traces if t["xaxis"] == "x2") == 240
+    frame = pd.DataFrame(metrics["data"], columns=metrics["headers"]).set_index("metric")
+    assert list(frame.columns) == ["A: instructor-mini", "B: bundled-base", "B − A"]
+    reviews = load_builtin_dataset(REVIEWS)
+    pool = app_server[1].pool
+    expected = explore.compare_models(pool.get("instructor-mini"), pool.get("bundled-base"), reviews["text"].tolist(),
+                                      reviews["sentiment"].tolist(), SENTIMENT, method="pca")
+    np.testing.assert_allclose(frame.iloc[:, :2].to_numpy(dtype=float),
+                               expected.metrics[["model_a", "model_b"]].to_numpy(dtype=float), atol=1e-4)
+    # instructor-mini was tuned to follow sentiment instructions (its model card); its base was not
+    assert frame.loc["knn_accuracy", "B − A"] < -0.1 and frame.loc["knn_accuracy_instruction_gain"].iloc[0] > 0
+    rows = pd.DataFrame(verdicts["data"], columns=verdicts["headers"])
+    assert len(rows) == 240 and rows["verdict"].iloc[0] == "only A right"
+    right_a = rows["verdict"].isin(["only A right", "both right"]).mean()
+    assert right_a == pytest.approx(frame.loc["knn_accuracy"].iloc[0], abs=1e-3)
+    assert "`instructor-mini`" in summary and "never trained with instructions" in message
+
+
+def test_compare_models_phrasings(client):
+    phrasings = f"{SENTIMENT}\nRepresent the review for classifying sentiment: "
+    summary, bars, table, message = client.predict(
+        "instructor-mini", "bundled-base", REVIEWS, None, "text", "sentiment", phrasings, True,
+        api_name="/compare_models_phrasings")
+    frame = pd.DataFrame(table["data"], columns=table["headers"])
+    assert list(frame["phrasing"]) == ["(no instruction)", SENTIMENT.strip(),
+                                       "Represent the review for classifying sentiment:"]
+    assert (frame["knn_accuracy (A)"] > frame["knn_accuracy (B)"]).all()
+    np.testing.assert_allclose(frame["knn_accuracy (B − A)"], frame["knn_accuracy (B)"] - frame["knn_accuracy (A)"],
+                               atol=2e-4)
+    assert [t["name"] for t in _traces(bars)] == ["A: instructor-mini", "B: bundled-base"] * 2
+    assert "best phrasing" in summary and "240 texts × 3 phrasings" in message
+
+
+@pytest.mark.parametrize(
+    ("model_b", "label", "expected"),
+    [("instructor-mini", "sentiment", "same model"), ("bundled-base", "(none)", "Pick a label column"),
+     ("no/such-model", "sentiment", "not in the local Hugging Face cache")],
+)
+def test_compare_models_bad_input_is_a_message(client, model_b, label, expected):
+    *_, message = client.predict("instructor-mini", model_b, REVIEWS, None, "text", label, SENTIMENT, True,
+                                 api_name="/compare_models_phrasings")
+    assert message.startswith("⛔") and expected in message
+
+
+def test_compare_models_projection_caps_the_verdict_table(client, monkeypatch):
+    import pages.projection
+
+    monkeypatch.setattr(pages.projection, "MAX_VERDICT_ROWS", 10)
+    *_, verdicts, message = client.predict(
+        "instructor-mini", "bundled-base", REVIEWS, None, "text", "sentiment", SENTIMENT, "PCA", 15, 0.1, 30, 0,
+        api_name="/compare_models_projection")
+    assert len(verdicts["data"]) == 10 and "shows the first 10 texts" in message
+    assert {row[verdicts["headers"].index("verdict")] for row in verdicts["data"]} == {"only A right"}
+
+
+def test_every_instruction_box_shows_what_the_model_reads(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    from app import build_app
+    from instructor_core.pool import EncoderPool
+    from pages.common import AppContext, preview_markdown
+    from tests.tiny_models import build_tiny_qwen3
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))  # nothing cached: auto is mini
+    demo = build_app(AppContext(EncoderPool("auto", device="cpu"), output_dir=tmp_path))
+    previews = {b.elem_id: b.value for b in demo.blocks.values() if "preview" in str(getattr(b, "elem_id", ""))}
+    assert set(previews) == {"playground-preview", "phrasings-preview", "projection-preview-a", "projection-preview-b",
+                             "cluster-preview", "compare-projection-preview-a", "compare-projection-preview-b",
+                             "compare-phrasings-preview-b"}
+    assert previews["cluster-preview"] == \
+        "The model reads: `Represent the product review for clustering by product category: ⟨text⟩`"
+    assert previews["projection-preview-a"] == "The model reads: `⟨text⟩`"
+    assert previews["playground-preview"].count("\n- `") == 4
+    picker = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "model-picker")
+    assert picker.value == "instructor-mini"  # what "auto" resolved to, not "auto"
+    qwen = EncoderPool(device="cpu").get(str(build_tiny_qwen3(tmp_path / "qwen")))
+    assert preview_markdown(qwen, ["Classify the sentiment", None]) == \
+        "The model reads:\n- `Instruct: Classify the sentiment↵Query:⟨text⟩`\n- `⟨text⟩`"

@@ -126,3 +126,59 @@ def test_cluster_upload_download_and_no_injection(browser_page, tmp_path):
     assert out["cluster"].nunique() == 2
     page.screenshot(path=str(SHOTS / "4-cluster.png"), full_page=True)
     assert dialogs == []  # no injected script ran
+
+
+def _open_accordion(page: Page, elem_id: str) -> None:
+    page.locator(f"#{elem_id}").get_by_text("Compare two models").first.click()
+
+
+def test_compare_two_models_on_the_projection_page(browser_page):
+    page, _ = browser_page
+    _open_tab(page, "Projection")
+    _open_accordion(page, "compare-projection")
+    expect(page.locator("#compare-projection-model-b input")).to_have_value("bundled-base")
+    page.locator("#compare-projection-run").click()
+    selector = _plot(page, "compare-projection-plot", 240_000)
+    panels = page.evaluate("(sel) => [...new Set(document.querySelector(sel)._fullData.map(t => t.xaxis))]", selector)
+    assert sorted(panels) == ["x", "x2"]
+    assert page.evaluate(PLOT_POINTS, selector) == 2 * 240  # the same texts under each model
+    summary = page.locator("#compare-projection-summary")
+    expect(summary).to_contain_text("kNN accuracy")
+    expect(summary).to_contain_text("A (instructor-mini) is higher")  # tuned on sentiment; its base was not
+    expect(page.locator("#compare-projection-metrics")).to_contain_text("A: instructor-mini")
+    expect(page.locator("#compare-projection-verdicts")).to_contain_text("only A right")
+    expect(page.locator("#compare-projection-status")).to_contain_text("never trained with instructions")
+    page.screenshot(path=str(SHOTS / "5-compare-models-projection.png"), full_page=True)
+
+
+def test_compare_two_models_on_the_phrasings_page(browser_page):
+    page, _ = browser_page
+    _open_tab(page, "Phrasings")
+    _open_accordion(page, "compare-phrasings")
+    page.locator("#compare-phrasings-run").click()
+    selector = _plot(page, "compare-phrasings-bars", 240_000)
+    bars = page.evaluate("(sel) => document.querySelector(sel)._fullData.map(t => [t.name, t.x.length])", selector)
+    assert [name for name, _ in bars] == ["A: instructor-mini", "B: bundled-base"] * 2
+    assert {n for _, n in bars} == {6}  # no instruction + the 5 example phrasings
+    expect(page.locator("#compare-phrasings-summary")).to_contain_text("best phrasing")
+    expect(page.locator("#compare-phrasings-table")).to_contain_text("knn_accuracy (B − A)")
+    page.screenshot(path=str(SHOTS / "6-compare-models-phrasings.png"), full_page=True)
+
+
+def test_instruction_preview_follows_the_box_and_the_model(browser_page):
+    page, dialogs = browser_page
+    _open_tab(page, "Cluster a CSV")
+    box = page.locator("#cluster-instruction textarea, #cluster-instruction input").first
+    box.fill("Represent the <b>tweet</b> for clustering: ")
+    preview = page.locator("#cluster-preview")
+    expect(preview).to_contain_text("The model reads: Represent the <b>tweet</b> for clustering: ⟨text⟩")
+    _open_tab(page, "Instruction playground")
+    expect(page.locator("#playground-preview")).to_contain_text(
+        "Represent the product review for classifying its sentiment: ⟨text⟩")
+    # picking "auto" shows the model it resolved to, and the previews stay
+    page.locator("#model-picker input").fill("auto")
+    page.locator("#model-picker input").press("Enter")
+    expect(page.locator("#model-status")).to_contain_text("Loaded instructor-mini", timeout=60_000)
+    expect(page.locator("#model-picker input")).to_have_value("instructor-mini")
+    expect(page.locator("#playground-preview")).to_contain_text("⟨text⟩")
+    assert dialogs == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from instructor_core.cli import main
 
@@ -36,3 +37,34 @@ def test_embed_only_and_clear_errors(tmp_path, capsys):
     assert main(["embed", str(path), "--model", "no/such-model", "--out-dir", str(tmp_path / "o")]) == 2
     assert "error:" in capsys.readouterr().err
     assert main(["embed", str(path), "--column", "missing", "--model", "bundled"]) == 2
+
+
+def test_bad_cluster_count_is_refused_before_the_model_loads(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "in.csv"
+    pd.DataFrame({"text": ["one text here", "another one"]}).to_csv(path, index=False)
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded before the arguments were checked")
+
+    monkeypatch.setattr("instructor_core.cli.load_encoder", no_model)
+    for bad in ("five", "1", "-3"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["embed", str(path), "--clusters", bad, "--out-dir", str(tmp_path / "o")])
+        assert exit_info.value.code == 2
+        assert f"--clusters: use 'auto' or a whole number of at least 2, not '{bad}'" in capsys.readouterr().err
+
+
+def test_models_lists_the_catalogue_and_what_loads_offline(capsys, monkeypatch, tmp_path):
+    import huggingface_hub.constants
+
+    from instructor_core.models import CATALOGUE
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    assert main(["models"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == len(CATALOGUE)
+    by_name = {row.split(" | ")[0].lstrip("| "): row for row in rows}
+    assert "| yes |" in by_name["instructor-mini"] and "| yes |" in by_name["bundled-base (or bundled)"]
+    assert "no: not downloaded yet" in by_name["Qwen/Qwen3-Embedding-0.6B"]
+    assert "`Instruct: {task}\\nQuery:`, last-token pooling" in by_name["Qwen/Qwen3-Embedding-0.6B"]
+    assert "--trust-remote-code" in by_name["nomic-ai/nomic-embed-text-v1.5"]

@@ -31,7 +31,7 @@ def _manual_instructor_embedding(encoder, instruction: str, text: str) -> np.nda
 def test_loads_hkunlp_layout(tiny_encoder):
     assert [type(m).__name__ for m in tiny_encoder.model] == ["Transformer", "Pooling", "Dense", "Normalize"]
     assert tiny_encoder.dim == 24
-    assert tiny_encoder.instruction_tuned  # "instructor" in the folder name
+    assert tiny_encoder.instruction_tuned and tiny_encoder.profile.family == "instructor"  # T5 + Dense, "instructor"
     assert tiny_encoder.device == "cpu"
 
 

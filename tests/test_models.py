@@ -12,7 +12,8 @@ import pytest
 
 from instructor_core import ModelLoadError, load_encoder, resolve_model
 from instructor_core import models
-from instructor_core.models import AUTO_DOWNLOAD_ID, BUNDLED_DISPLAY_NAME, INSTRUCTOR_MINI, bundled_model_path
+from instructor_core.models import AUTO_DOWNLOAD_ID, BUNDLED_BASE, INSTRUCTOR_MINI, bundled_model_path
+from instructor_core.profiles import detect_profile
 
 
 @pytest.fixture
@@ -37,7 +38,8 @@ def test_auto_offline_falls_back_to_instructor_mini_quickly(empty_hf_cache, monk
     start = time.perf_counter()
     source = resolve_model("auto")
     assert time.perf_counter() - start < 3
-    assert source.name == INSTRUCTOR_MINI and source.instruction_tuned and source.offline
+    assert source.name == source.choice == INSTRUCTOR_MINI and source.offline
+    assert detect_profile(source.location).family == "instructor"
     assert source.location == str(models.INSTRUCTOR_MINI_PATH)
 
 
@@ -45,7 +47,7 @@ def test_auto_offline_without_instructor_mini_falls_back_to_bundled(empty_hf_cac
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(models, "INSTRUCTOR_MINI_PATH", tmp_path / "absent")
     source = resolve_model("auto")
-    assert source.name == BUNDLED_DISPLAY_NAME and not source.instruction_tuned
+    assert source.choice == BUNDLED_BASE and not detect_profile(source.location).instruction_tuned
     with pytest.raises(ModelLoadError, match="not in this copy"):
         resolve_model(INSTRUCTOR_MINI)
 
@@ -81,13 +83,13 @@ def test_auto_picks_the_hub_model_when_the_hub_answers(empty_hf_cache, monkeypat
         source = resolve_model("auto")
     finally:
         server.shutdown()
-    assert source.location == AUTO_DOWNLOAD_ID and not source.offline and source.instruction_tuned
+    assert source.location == source.hub_id == AUTO_DOWNLOAD_ID and not source.offline
 
 
 def test_auto_prefers_an_instructor_in_the_hf_cache(empty_hf_cache, tiny_instructor_path):
     _install_in_hf_cache(empty_hf_cache, "hkunlp/instructor-base", tiny_instructor_path)
     source = resolve_model("auto")
-    assert source.name == "hkunlp/instructor-base" and source.instruction_tuned and source.offline
+    assert source.name == source.hub_id == "hkunlp/instructor-base" and source.offline
     encoder = load_encoder("auto", device="cpu")
     assert encoder.name == "hkunlp/instructor-base" and encoder.dim == 24
 
@@ -100,7 +102,7 @@ def test_cached_hub_id_loads_by_name(empty_hf_cache, tiny_instructor_path):
 
 def test_local_folder(tiny_instructor_path):
     source = resolve_model(tiny_instructor_path)
-    assert source.location.endswith("tiny-instructor") and source.instruction_tuned
+    assert source.location.endswith("tiny-instructor") and source.choice == source.location
 
 
 @pytest.mark.parametrize(
