@@ -17,13 +17,16 @@ RUN if ! command -v python3 >/dev/null; then \
  && python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
-# Dependencies first (their own layers, cached across code changes); torch from the chosen index.
-COPY requirements.txt /tmp/requirements.txt
+# Dependencies first (their own layers, cached across code changes); torch from the chosen index, every
+# other package at the exact version in constraints.txt, so rebuilding gives the same image.
+COPY requirements.txt constraints.txt /tmp/
 RUN pip install "torch==2.13.0" --index-url "${TORCH_INDEX}" \
- && pip install -r /tmp/requirements.txt
+ && pip install -r /tmp/requirements.txt -c /tmp/constraints.txt
 
-RUN useradd --create-home --uid 1000 user
-USER user
+# Run as uid 1000 (Hugging Face Spaces). Some bases already have it (CUDA's Ubuntu 24.04: 'ubuntu'): reuse it.
+RUN if ! getent passwd 1000 >/dev/null; then useradd --create-home --uid 1000 user; fi \
+ && mkdir -p /home/user/app /home/user/.cache && chown -R 1000:1000 /home/user
+USER 1000
 ENV HOME=/home/user \
     HF_HOME=/home/user/.cache/huggingface \
     GRADIO_ANALYTICS_ENABLED=False \
@@ -31,12 +34,13 @@ ENV HOME=/home/user \
     INSTRUCTOR_EXPLORER_PORT=7860 \
     INSTRUCTOR_EXPLORER_HOSTED=1
 WORKDIR /home/user/app
-COPY --chown=user . .
-RUN mkdir -p /home/user/.cache
+COPY --chown=1000:1000 . .
 # Model downloads, the embedding cache and numba's compiled code live here: mount a volume to keep them.
 VOLUME ["/home/user/.cache"]
 
 EXPOSE 7860
+# Probes the port the app listens on, also when INSTRUCTOR_EXPLORER_PORT is changed at `docker run`.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:7860/', timeout=4)" || exit 1
+  CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/' % os.environ.get('INSTRUCTOR_EXPLORER_PORT', '7860'), timeout=4)" || exit 1
+# Exec form: python is PID 1 and gets SIGTERM itself; app.py handles it (a clean stop, exit 0).
 CMD ["python", "app.py"]

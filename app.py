@@ -9,10 +9,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import sys
 import threading
 from collections.abc import Sequence
 
-from instructor_core.cache import default_cache_dir
+if __name__ == "__main__":  # SIGTERM during the slow imports and model load below: exit 0 at once
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+
+from instructor_core.cache import default_cache_dir  # noqa: E402
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # numba (UMAP) keeps compiled code here, so its JIT cost is paid once per install, not per start.
@@ -25,7 +30,7 @@ from instructor_core.data import DEFAULT_MAX_ROWS  # noqa: E402
 from instructor_core.models import CATALOGUE, offline_choices  # noqa: E402
 from instructor_core.pool import EncoderPool  # noqa: E402
 from instructor_core.projection import warm_up  # noqa: E402
-from pages import cluster, phrasings, playground, projection, share  # noqa: E402
+from pages import cluster, controls, phrasings, playground, projection, share  # noqa: E402
 from pages.common import AppContext, model_banner, status  # noqa: E402
 
 ENV_PREFIX = "INSTRUCTOR_EXPLORER_"
@@ -113,6 +118,8 @@ def build_app(ctx: AppContext, concurrency: int = 4, precompute: bool = False) -
                 pages.append(phrasings.build(ctx, model))
             with gr.Tab("Projection", id="projection"):
                 pages.append(projection.build(ctx, model))
+            with gr.Tab("Does the instruction matter?", id="controls"):
+                controls.build(ctx, model)
             with gr.Tab("Cluster a CSV", id="cluster"):
                 pages.append(cluster.build(ctx, model))
         query = gr.Textbox(visible="hidden", elem_id="share-query")
@@ -166,12 +173,32 @@ def launch_options(args: argparse.Namespace) -> dict:
             "max_file_size": f"{args.max_upload_mb}mb", "footer_links": ["api"]}
 
 
+def stop_on_sigterm(demo: gr.Blocks) -> None:
+    """Stop cleanly on SIGTERM (``docker stop``, Spaces, Kubernetes) as on Ctrl-C: close the app, so
+    ``launch`` returns. Python as a container's PID 1 would otherwise ignore the signal and be killed
+    after the grace period (exit 137)."""
+
+    def stop(signum, frame):
+        if not demo.is_running:  # not launched yet
+            sys.exit(0)
+        demo.close()  # stops the queue before the server, which then closes without waiting
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     demo = create_app(args, precompute=True)  # every page's example result, computed before the first visit
+    stop_on_sigterm(demo)
     threading.Thread(target=warm_up, name="umap-warm-up", daemon=True).start()
-    demo.launch(**launch_options(args))
+    demo.launch(**launch_options(args))  # returns once SIGTERM or Ctrl-C closed the server
+    # Downloads and cached vectors are on disk already. Skip the interpreter's teardown of torch, numba and
+    # gradio: it takes seconds on a busy machine (past docker's 10 s) and can hang on a daemon thread.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

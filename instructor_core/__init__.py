@@ -9,13 +9,14 @@ Usable from a notebook::
 
 from .cache import EmbeddingCache
 from .encoder import Encoder, load_encoder
-from .errors import InputError, ModelLoadError
+from .errors import InputError, JobStopped, ModelLoadError
 from .models import ModelSource, resolve_model
 
 __all__ = [
     "EmbeddingCache",
     "Encoder",
     "InputError",
+    "JobStopped",
     "ModelLoadError",
     "ModelSource",
     "load_encoder",

@@ -95,6 +95,19 @@ def cluster(
                          scores)
 
 
+def cluster_centroids(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(k, d) mean of the L2-normalised rows of each cluster 0..k-1 (noise left out): k-means' centres,
+    so :func:`assign_to_centroids` labels rows that were not clustered (a large table fitted on a sample)."""
+    x, labels = l2_normalize(embeddings), np.asarray(labels)
+    return np.stack([x[labels == c].mean(axis=0) for c in range(int(labels.max()) + 1)]).astype(np.float32)
+
+
+def assign_to_centroids(embeddings: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """The nearest centroid (squared Euclidean on L2-normalised rows, as k-means assigns) of each row."""
+    x, c = l2_normalize(embeddings), np.asarray(centroids, dtype=np.float32)
+    return np.argmin((c * c).sum(axis=1)[None, :] - 2 * x @ c.T, axis=1)
+
+
 def _whole_number(n_clusters: object) -> int:
     try:
         return int(n_clusters)  # type: ignore[call-overload]

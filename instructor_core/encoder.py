@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ import torch
 
 from .cache import EmbeddingCache, default_cache_dir, embedding_key
 from .errors import InputError, ModelLoadError
+from .jobs import checkpoint
 from .models import ModelSource, cached_hub_snapshot, catalogue_entry, folder_fingerprint, resolve_model
 from .profiles import ModelProfile, detect_profile
 
@@ -103,6 +105,8 @@ class Encoder:
     profile: ModelProfile
     identity: str = ""
     _lock: _FairLock = field(default_factory=_FairLock, repr=False)
+    # measured model time per unit of work (see _work), averaged over recent batches; None until measured
+    _seconds_per_unit: float | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -137,7 +141,9 @@ class Encoder:
         """Embed ``texts`` under ``instruction`` (None, one string, or one per text).
 
         Returns float32 of shape ``(len(texts), dim)`` in input order. Cached vectors are reused;
-        ``progress(done, total)`` is called as texts are finished.
+        ``progress(done, total)`` is called as texts are finished. Under a :class:`~instructor_core.jobs.Job`
+        it stops between batches when the job is cancelled or out of time, and refuses at the start work
+        its measured speed says cannot finish in time.
         """
         texts = _clean_texts(texts)
         instructions = _per_text_instructions(instruction, len(texts))
@@ -156,14 +162,18 @@ class Encoder:
         done = len(texts) - sum(len(rows) for rows in missing.values())
         if progress:
             progress(done, len(texts))
+        work_left = sum(self._work(texts[i], ins) for ins, rows in missing.items() for i in rows)
         for ins, rows in missing.items():
             rows.sort(key=lambda i: -len(texts[i]))  # similar lengths share a batch: less padding
             for start in range(0, len(rows), batch_size):
                 chunk = rows[start : start + batch_size]
-                vectors = self._encode_chunk([texts[i] for i in chunk], ins, prompts[ins], batch_size, normalize)
+                checkpoint("embedding the rest", self.predict_seconds(work_left))
+                work = sum(self._work(texts[i], ins) for i in chunk)
+                vectors = self._encode_chunk([texts[i] for i in chunk], ins, prompts[ins], batch_size, normalize, work)
                 out[chunk] = vectors
                 self.cache.put_many([keys[i] for i in chunk], vectors)
                 done += len(chunk)
+                work_left -= work
                 if progress:
                     progress(done, len(texts))
         return out
@@ -174,13 +184,28 @@ class Encoder:
             encoded = self.model.tokenizer([self.model_input(str(t), instruction) for t in texts])["input_ids"]
         return sum(len(ids) > self.max_seq_length for ids in encoded)
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` without the model's special tokens (used to match a placebo's length)."""
+        with self._lock:
+            return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def predict_seconds(self, work: float) -> float | None:
+        """Model time ``work`` units (see :meth:`_work`) should take at the measured speed; None before
+        any measurement."""
+        return None if self._seconds_per_unit is None else work * self._seconds_per_unit
+
+    def _work(self, text: str, instruction: str) -> float:
+        """A text's share of model time: its characters up to what the model reads, plus a fixed cost."""
+        return min(len(instruction) + len(text), 4 * self.max_seq_length) + 32
+
     def _encode_chunk(self, texts: list[str], instruction: str, prompt: str | None, batch_size: int,
-                      normalize: bool) -> np.ndarray:
+                      normalize: bool, work: float) -> np.ndarray:
         if prompt is None:  # see _prompt_for: the instruction is pooled with the text
             texts, prompt = [self.model_input(t, instruction) for t in texts], ""
         while True:
             try:
                 with self._lock, torch.inference_mode():
+                    start = time.perf_counter()
                     tensor = self.model.encode(
                         texts,
                         prompt=prompt,
@@ -189,7 +214,11 @@ class Encoder:
                         convert_to_tensor=True,
                         show_progress_bar=False,
                     )
-                return tensor.float().cpu().numpy()
+                    vectors = tensor.float().cpu().numpy()
+                    measured = (time.perf_counter() - start) / work
+                self._seconds_per_unit = (measured if self._seconds_per_unit is None
+                                          else 0.7 * self._seconds_per_unit + 0.3 * measured)
+                return vectors
             except torch.cuda.OutOfMemoryError:
                 if batch_size == 1:
                     raise
@@ -285,9 +314,15 @@ def load_encoder(
         raise _remote_code_error(source.name)
     if not profile.include_prompt:
         st_model.set_pooling_include_prompt(False)  # INSTRUCTOR: the instruction is attended, not pooled
+    if profile.family == "embeddinggemma" and torch_dtype == torch.float16:
+        if dtype != "auto":  # its activations overflow in fp16 (Google's model card)
+            raise ModelLoadError("EmbeddingGemma does not run in fp16 (its activations overflow); use bf16 or fp32.")
+        torch_dtype = torch.float32
     if torch_dtype != torch.float32:
         st_model.to(torch_dtype)
     st_model.eval()
+    with torch.inference_mode():  # one-off initialisation now, not in the first user's batch and speed measurement
+        st_model.encode(["warm-up"], show_progress_bar=False)
     identity = f"{source.name}|{folder_fingerprint(folder) if folder else 'hub'}|{str(torch_dtype)}"
     disk_dir = default_cache_dir() if disk_cache is True else (disk_cache or None)
     cache = EmbeddingCache(max_bytes=cache_size_mb * 2**20, disk_dir=disk_dir)

@@ -10,3 +10,14 @@ class InputError(ValueError):
 
 class ModelLoadError(RuntimeError):
     """A model could not be found or loaded; the message says which and what to try."""
+
+
+class JobStopped(RuntimeError):
+    """Work stopped before it finished: cancelled, or over its time limit (see :mod:`instructor_core.jobs`).
+
+    The message says why and, for a time limit, how much would fit.
+    """
+
+
+class MissingDependencyError(ImportError):
+    """An optional package a feature needs is not installed; the message says how to install it."""

@@ -1,7 +1,11 @@
 """Does an instruction help? kNN accuracy and silhouette per labeled set, with no instruction, the task's
 instruction and a mismatched one; and STS-B dev Spearman. Only data the training mixture never saw.
 
-    python -m instructor_core.evaluate bundled assets/models/instructor-mini [--max-rows 2000] [--json out.json]
+    python -m instructor_core.evaluate bundled-base instructor-mini [MODEL ...] [--max-rows 2000] [--json out.json]
+
+Any catalogued model (``python -m instructor_core models``), hub id or folder works: each is encoded through
+its family's profile, with the paper-style instruction for INSTRUCTOR, fixed-prefix and plain models, and
+the same task as a task phrase for templated families (EmbeddingGemma, Qwen3-Embedding, E5-instruct).
 
 Evaluation sets (see :mod:`instructor_core.medi` for the splits):
 
@@ -11,8 +15,8 @@ Evaluation sets (see :mod:`instructor_core.medi` for the splits):
   category, questions by topic and by answer type -- written for the demo, in no training set.
 
 Each task lists the instruction it is evaluated with and a *mismatched* one (another task's, e.g. a
-topic instruction on a sentiment task); ``seen`` says whether the matching instruction is, verbatim, one
-of the training phrasings.
+topic instruction on a sentiment task), in both styles; ``seen`` says whether the matching instruction is,
+verbatim, one of instructor-mini's training phrasings.
 """
 
 from __future__ import annotations
@@ -29,12 +33,13 @@ import numpy as np
 import pandas as pd
 
 from . import medi
+from .errors import InputError, ModelLoadError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP_DATASETS = REPO_ROOT / "assets" / "datasets"
-LOCAL_MODELS = REPO_ROOT / "assets" / "models"
 CONDITIONS = ("none", "match", "mismatch")
 STS_INSTRUCTION = "Represent the sentence for retrieving semantically similar sentences: "
+STS_TASK = "Retrieve semantically similar text"  # the task phrase E5-instruct and Qwen3 use for STS
 
 _REVIEW_SENTIMENT = "Represent the product review for classifying its sentiment: "
 _REVIEW_CATEGORY = "Represent the product review for classifying its product category: "
@@ -52,33 +57,52 @@ class LabeledTask:
     label_column: str
     instruction: str
     mismatched: str
+    task: str  # the same two as task phrases, for templated families
+    mismatched_task: str
 
     @property
     def seen(self) -> bool:
         return self.instruction in medi.all_training_instructions()
 
+    def instructions_for(self, style: str) -> tuple[str, str]:
+        """(matching, mismatched) in a family's style: "instructor" or "task" (see ModelProfile.style)."""
+        return (self.task, self.mismatched_task) if style == "task" else (self.instruction, self.mismatched)
+
+
+def _sentiment_topic(text_type: str) -> tuple[str, str]:
+    return f"Classify the sentiment of a given {text_type}", f"Classify the topic of a given {text_type}"
+
+
+_T_REVIEW = ("Classify the sentiment of a given product review", "Classify the product category of a given product review")
+_T_QUESTION = ("Classify the topic of a given question", "Classify the type of answer a given question expects")
+
 
 TASKS: tuple[LabeledTask, ...] = (
     LabeledTask("sst2 (held-out)", "sentiment", "sst2", "label",
                 "Represent the movie review for classifying sentiment: ",
-                "Represent the movie review for classifying its topic: "),
+                "Represent the movie review for classifying its topic: ", *_sentiment_topic("movie review")),
     LabeledTask("product reviews: sentiment", "sentiment", "product_reviews", "sentiment",
-                _REVIEW_SENTIMENT, _REVIEW_CATEGORY),
+                _REVIEW_SENTIMENT, _REVIEW_CATEGORY, *_T_REVIEW),
     LabeledTask("emotion (val)", "emotion", "emotion", "label",
                 "Represent the tweet for classifying the emotion: ",
-                "Represent the tweet for classifying its topic: "),
+                "Represent the tweet for classifying its topic: ",
+                "Classify the emotion expressed in a given tweet", "Classify the topic of a given tweet"),
     LabeledTask("ag_news (held-out)", "topic", "ag_news", "label",
                 "Represent the news article for classifying its topic: ",
-                "Represent the news article for classifying its sentiment: "),
+                "Represent the news article for classifying its sentiment: ",
+                *reversed(_sentiment_topic("news article"))),
     LabeledTask("product reviews: category", "topic", "product_reviews", "category",
-                _REVIEW_CATEGORY, _REVIEW_SENTIMENT),
-    LabeledTask("questions: topic", "topic", "questions", "topic", _QUESTION_TOPIC, _QUESTION_TYPE),
-    LabeledTask("trec (held-out)", "question type", "trec", "label", _QUESTION_TYPE, _QUESTION_TOPIC),
+                _REVIEW_CATEGORY, _REVIEW_SENTIMENT, *reversed(_T_REVIEW)),
+    LabeledTask("questions: topic", "topic", "questions", "topic", _QUESTION_TOPIC, _QUESTION_TYPE, *_T_QUESTION),
+    LabeledTask("trec (held-out)", "question type", "trec", "label", _QUESTION_TYPE, _QUESTION_TOPIC,
+                *reversed(_T_QUESTION)),
     LabeledTask("questions: answer type", "question type", "questions", "answer_type",
-                _QUESTION_TYPE, _QUESTION_TOPIC),
+                _QUESTION_TYPE, _QUESTION_TOPIC, *reversed(_T_QUESTION)),
     LabeledTask("banking77 (held-out)", "intent", "banking77", "label",
                 "Represent the bank customer query for classifying its intent: ",
-                "Represent the bank customer query for classifying its sentiment: "),
+                "Represent the bank customer query for classifying its sentiment: ",
+                "Classify the intent of a given bank customer query",
+                "Classify the sentiment of a given bank customer query"),
 )
 
 
@@ -98,6 +122,12 @@ def load_task_data(task: LabeledTask, max_rows: int = 2000, seed: int = 0,
     return frame.reset_index(drop=True)
 
 
+def _style(encoder) -> str:
+    """How the encoder's family writes instructions ("instructor" for plain functions)."""
+    profile = getattr(encoder, "profile", None)
+    return profile.style if profile is not None else "instructor"
+
+
 def _encoder_fn(encoder, batch_size: int) -> Callable[[list[str], str | None], np.ndarray]:
     if callable(encoder) and not hasattr(encoder, "encode"):
         return encoder
@@ -114,18 +144,18 @@ def evaluate_labeled(encoder, tasks: Sequence[LabeledTask] = TASKS, *, max_rows:
     """
     from .metrics import knn_accuracy, silhouette_cosine
 
-    encode = _encoder_fn(encoder, batch_size)
+    encode, style = _encoder_fn(encoder, batch_size), _style(encoder)
     rows = []
     for task in tasks:
         frame = load_task_data(task, max_rows=max_rows, data_dir=data_dir)
         texts, labels = frame["text"].tolist(), frame["label"].tolist()
-        for condition, instruction in zip(CONDITIONS, (None, task.instruction, task.mismatched)):
+        for condition, instruction in zip(CONDITIONS, (None, *task.instructions_for(style))):
             start = time.perf_counter()
             vectors = encode(texts, instruction)
             rows.append({
                 "task": task.name, "group": task.group, "n": len(texts), "labels": len(set(labels)),
                 "condition": condition, "instruction": instruction or "",
-                "seen": task.seen if condition == "match" else None,
+                "seen": task.seen if condition == "match" and style == "instructor" else None,
                 "knn_accuracy": knn_accuracy(vectors, labels), "silhouette": silhouette_cosine(vectors, labels),
             })
             if log:
@@ -179,36 +209,24 @@ def targets(labeled: pd.DataFrame, sts: float, base_sts: float | None = None) ->
     return out
 
 
-def resolve_model_arg(model: str) -> str:
-    """``"instructor-mini"`` (or another folder name under ``assets/models``) -> that folder, in case
-    ``load_encoder`` does not know the name yet; anything else unchanged."""
-    local = LOCAL_MODELS / model
-    if "/" not in model and local.is_dir() and (local / "modules.json").exists():
-        try:
-            from .models import resolve_model
-
-            resolve_model(model)
-            return model
-        except Exception:
-            return str(local)
-    return model
-
-
 def evaluate_model(model: str, *, max_rows: int = 2000, batch_size: int = 64, device: str = "auto",
                    tasks: Sequence[LabeledTask] = TASKS, data_dir: str | Path | None = None,
-                   log: Callable[[str], None] | None = None) -> dict[str, object]:
+                   log: Callable[[str], None] | None = None, trust_remote_code: bool = False) -> dict[str, object]:
     """Everything for one model: the labeled long table, STS-B dev Spearman without/with instruction."""
     from .encoder import load_encoder
 
-    encoder = load_encoder(resolve_model_arg(model), device=device, dtype="fp32" if device == "cpu" else "auto")
+    encoder = load_encoder(model, device=device, dtype="fp32" if device == "cpu" else "auto",
+                           trust_remote_code=trust_remote_code)
     start = time.perf_counter()
     labeled = evaluate_labeled(encoder, tasks, max_rows=max_rows, batch_size=batch_size, data_dir=data_dir,
                                log=log)
     sts_none = evaluate_stsb(encoder, None, batch_size=batch_size, data_dir=data_dir)
-    sts_instr = evaluate_stsb(encoder, STS_INSTRUCTION, batch_size=batch_size, data_dir=data_dir)
+    sts_instruction = STS_TASK if _style(encoder) == "task" else STS_INSTRUCTION
+    sts_instr = evaluate_stsb(encoder, sts_instruction, batch_size=batch_size, data_dir=data_dir)
     if log:
         log(f"STS-B dev Spearman: {sts_none:.2f} (no instruction), {sts_instr:.2f} (with instruction)")
-    return {"model": model, "name": encoder.name, "labeled": labeled, "stsb_spearman": sts_none,
+    return {"model": model, "name": encoder.name, "family": encoder.profile.label, "labeled": labeled,
+            "stsb_spearman": sts_none,
             "stsb_spearman_instructed": sts_instr, "seconds": round(time.perf_counter() - start, 1)}
 
 
@@ -217,7 +235,7 @@ def format_report(results: Sequence[dict[str, object]]) -> str:
     lines = []
     for res in results:
         wide = pivot(res["labeled"])
-        lines.append(f"### {res['model']}\n")
+        lines.append(f"### {res['model']} ({res['family']})\n")
         lines.append("| task | group | kNN none | kNN match | kNN mismatch | gain | sil none | sil match | sil mismatch |")
         lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for r in wide.itertuples(index=False):
@@ -244,7 +262,8 @@ def _to_jsonable(result: dict[str, object]) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m instructor_core.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="+", help="'bundled-base', 'instructor-mini', a folder or a hub id; "
+    parser.add_argument("models", nargs="+", help="catalogue names ('bundled-base', 'instructor-mini', "
+                                                  "'Qwen/Qwen3-Embedding-0.6B', ...), hub ids or folders; "
                                                   "the first is the baseline of the STS-B target")
     parser.add_argument("--max-rows", type=int, default=2000, help="texts per labeled set (stratified sample)")
     parser.add_argument("--batch-size", type=int, default=64)
@@ -253,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", help=f"training data folder (default: ${medi.DATA_ENV} or ../shared/data/train)")
     parser.add_argument("--json", help="also write all numbers to this JSON file")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--trust-remote-code", action="store_true",
+                        help="let models that ship their own code (gte-Qwen2, Nomic) run it")
     args = parser.parse_args(argv)
     tasks = [t for t in TASKS if not args.tasks or t.name in args.tasks]
     log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -260,8 +281,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for model in args.models:
         if log:
             log(f"== {model}")
-        results.append(evaluate_model(model, max_rows=args.max_rows, batch_size=args.batch_size,
-                                      device=args.device, tasks=tasks, data_dir=args.data_dir, log=log))
+        try:
+            results.append(evaluate_model(model, max_rows=args.max_rows, batch_size=args.batch_size,
+                                          device=args.device, tasks=tasks, data_dir=args.data_dir, log=log,
+                                          trust_remote_code=args.trust_remote_code))
+        except (InputError, ModelLoadError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     print(format_report(results))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,10 @@
-"""Instructions: the paper's template, a library of examples by task type, and input checks."""
+"""Instructions: the paper's template, a library of examples by task type, and input checks.
+
+Each library example comes in two styles (see :attr:`ModelProfile.style`): the INSTRUCTOR paper's
+"Represent the [domain] [text type] for [task objective]: " and a task phrase ("Classify the sentiment of a
+given product review") for the families that wrap a task in their own template (EmbeddingGemma, Qwen3,
+E5-instruct).
+"""
 
 from __future__ import annotations
 
@@ -72,14 +78,20 @@ def load_instruction_library(path: str | Path | None = None) -> dict:
     return json.loads(Path(path or LIBRARY_PATH).read_text(encoding="utf-8"))
 
 
-def instruction_presets(task_type: str | None = None) -> list[InstructionPreset]:
-    """Example instructions, optionally of one task type; retrieval pairs give a query and a document preset."""
+def instruction_presets(task_type: str | None = None, style: str = "instructor") -> list[InstructionPreset]:
+    """Example instructions, optionally of one task type, in ``style`` ("instructor" or "task").
+
+    INSTRUCTOR-style retrieval pairs give a query and a document preset; task-style ones only the query's
+    task (templated families encode documents without an instruction)."""
     presets = []
     for kind, entries in load_instruction_library()["task_types"].items():
         if task_type not in (None, kind):
             continue
         for entry in entries:
-            if "instruction" in entry:
+            if style == "task":
+                name = f"{entry['name']} (query)" if "query" in entry else entry["name"]
+                presets.append(InstructionPreset(name, entry["task"], kind))
+            elif "instruction" in entry:
                 presets.append(InstructionPreset(entry["name"], entry["instruction"], kind))
             else:
                 presets.append(InstructionPreset(f"{entry['name']} (query)", entry["query"], kind))
@@ -87,6 +99,8 @@ def instruction_presets(task_type: str | None = None) -> list[InstructionPreset]
     return presets
 
 
-def phrasing_sets() -> dict[str, list[str]]:
-    """Named groups of paraphrases of one instruction, for the robustness analysis."""
-    return {entry["name"]: list(entry["phrasings"]) for entry in load_instruction_library()["phrasing_sets"]}
+def phrasing_sets(style: str = "instructor") -> dict[str, list[str]]:
+    """Named groups of paraphrases of one instruction, for the robustness analysis, in ``style``
+    ("instructor": the paper's template; "task": task phrases)."""
+    key = "tasks" if style == "task" else "phrasings"
+    return {entry["name"]: list(entry[key]) for entry in load_instruction_library()["phrasing_sets"]}

@@ -6,6 +6,7 @@ UMAP's first call in a process compiles numba code (10-15 s on 2 cores); ``warm_
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import orthogonal_procrustes
@@ -89,19 +90,28 @@ def _pca(x: np.ndarray) -> np.ndarray:
     from sklearn.decomposition import PCA
 
     coords = PCA(n_components=2, svd_solver="full").fit_transform(x)
-    signs = np.sign(coords[np.abs(coords).argmax(axis=0), [0, 1]])  # fix the arbitrary sign of each axis
-    return (coords * np.where(signs == 0, 1, signs)).astype(np.float32)
+    return (coords * _axis_signs(coords)).astype(np.float32)
+
+
+def _axis_signs(coords: np.ndarray) -> np.ndarray:
+    """+1 or -1 per axis so each axis' largest coordinate is positive: PCA's sign is arbitrary."""
+    signs = np.sign(coords[np.abs(coords).argmax(axis=0), [0, 1]])
+    return np.where(signs == 0, 1, signs)
 
 
 def _umap(x: np.ndarray, random_state: int, n_neighbors: int, min_dist: float, metric: str) -> np.ndarray:
+    return _umap_model(len(x), random_state, n_neighbors, min_dist, metric).fit_transform(x).astype(np.float32)
+
+
+def _umap_model(n: int, random_state: int, n_neighbors: int, min_dist: float, metric: str) -> object:
+    """An unfitted 2-D UMAP for ``n`` points (n_neighbors capped at n - 1)."""
     import umap
 
-    n_neighbors = min(int(n_neighbors), len(x) - 1)
+    n_neighbors = min(int(n_neighbors), n - 1)
     # spectral init needs a graph larger than the neighbourhood; random init is what UMAP falls back to anyway
-    init = "spectral" if len(x) > n_neighbors + 2 else "random"
-    reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=float(min_dist), metric=metric,
-                        init=init, random_state=random_state, n_jobs=1)  # a seed makes UMAP single-threaded
-    return reducer.fit_transform(x).astype(np.float32)
+    init = "spectral" if n > n_neighbors + 2 else "random"
+    return umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=float(min_dist), metric=metric,
+                     init=init, random_state=random_state, n_jobs=1)  # a seed makes UMAP single-threaded
 
 
 def _tsne(x: np.ndarray, random_state: int, perplexity: float, metric: str) -> np.ndarray:
@@ -118,6 +128,50 @@ def _tsne(x: np.ndarray, random_state: int, perplexity: float, metric: str) -> n
         layout = SklearnTSNE(perplexity=perplexity, metric=metric, init="pca", random_state=random_state,
                              n_jobs=TSNE_THREADS).fit_transform(x)
         return layout.astype(np.float32)
+
+
+@dataclass
+class FittedProjection:
+    """A PCA or UMAP fitted on a sample; ``transform`` places any other rows in the sample's layout.
+
+    This is how a table too large to project at once gets coordinates: fit on a seeded sample, then
+    transform the rest in parallel batches (UMAP's ``transform`` places a new point among its nearest
+    sample points, so batches need not see each other).
+    """
+
+    method: str
+    model: object
+    signs: np.ndarray
+
+    def transform(self, embeddings: np.ndarray) -> np.ndarray:
+        x = np.asarray(embeddings, dtype=np.float32)
+        if len(x) == 0:
+            return np.zeros((0, 2), dtype=np.float32)
+        return (self.model.transform(x) * self.signs).astype(np.float32)
+
+
+def fit_projection(sample: np.ndarray, method: str = "umap", random_state: int = 0,
+                   **params: object) -> FittedProjection:
+    """Fit PCA or UMAP (same defaults and checks as :func:`project`) on ``sample`` for later ``transform``.
+
+    t-SNE has no transform for new points and is refused; a sample under ``MIN_NEIGHBOURHOOD_POINTS``
+    rows gets PCA, as :func:`project` draws it.
+    """
+    method = str(method).lower().replace("-", "")
+    if method == "tsne":
+        raise InputError("t-SNE cannot place new points in a fitted layout; use UMAP or PCA for large tables.")
+    if method not in METHODS:
+        raise InputError(f"Unknown projection '{method}'. Choose UMAP or PCA.")
+    options = _checked_params(method, params)
+    x = np.asarray(sample, dtype=np.float32)
+    if x.ndim != 2 or len(x) < 3:
+        raise InputError(f"Need a sample of at least 3 embeddings to fit a projection; got shape {x.shape}.")
+    if method == "pca" or len(x) < MIN_NEIGHBOURHOOD_POINTS:
+        from sklearn.decomposition import PCA
+
+        model = PCA(n_components=2, svd_solver="full").fit(x)
+        return FittedProjection("pca", model, _axis_signs(model.transform(x)))
+    return FittedProjection("umap", _umap_model(len(x), random_state, **options).fit(x), np.ones(2))
 
 
 def warm_up() -> None:

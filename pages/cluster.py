@@ -11,12 +11,15 @@ from instructor_core.samples import CLUSTER_EXAMPLES
 
 from .common import (
     AppContext,
+    cancel_button,
     dataset_inputs,
-    guarded,
+    instruction_preview,
     load_dataset,
+    main_action,
     output_path,
     progress_callback,
     status,
+    wire_cancel,
     write_csv,
 )
 from .share import SharedPage
@@ -46,6 +49,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
     first = CLUSTER_EXAMPLES[0]
     data = dataset_inputs(ctx, "cluster", with_label=False, default=first.dataset)
     instruction = gr.Textbox(label="Instruction (blank = none)", elem_id="cluster-instruction", value=first.instruction)
+    instruction_preview(ctx, model, instruction, elem_id="cluster-preview")
     with gr.Row():
         algorithm = gr.Radio(list(ALGORITHMS), value="k-means", label="Algorithm")
         n_clusters = gr.Dropdown(K_CHOICES, value=first.n_clusters, allow_custom_value=True,
@@ -57,7 +61,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
         example_labels=[e.title for e in CLUSTER_EXAMPLES],
         label="Examples: the same texts clustered under different instructions",
     )
-    run = gr.Button("Cluster", variant="primary", elem_id="cluster-run")
+    with gr.Row():
+        run = gr.Button("Cluster", variant="primary", elem_id="cluster-run")
+        cancel = cancel_button("cluster-cancel")
     message = gr.Markdown(elem_id="cluster-status")
     figure = gr.Plot(label="Texts coloured by cluster", elem_id="cluster-plot")
     summary = gr.Dataframe(label="Clusters", interactive=False, wrap=True, elem_id="cluster-table",
@@ -67,7 +73,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
         embeddings_file = gr.File(label="Embeddings", elem_id="cluster-embeddings")
     data.clears([figure, summary, csv_file, embeddings_file, message])
 
-    @guarded(5)
+    @main_action(ctx, "cluster", 5)
     def run_clustering(model_name, choice, upload, text_column, instruction_value, algorithm_name, k, projection_name,
                        fmt, progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, None, ctx.max_rows)
@@ -84,8 +90,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
         csv_path = write_csv(result.frame, ctx, "clustered.csv")
         emb_path = write_embeddings(result.embeddings, output_path(ctx, f"embeddings{fmt}"))
         quality = "" if result.silhouette is None else f" Silhouette {result.silhouette:.3f}."
-        notes = " ".join([*dataset.notes, *result.notes,
-                          explore.truncation_note(encoder, dataset.texts, [instruction_value])])
+        notes = " ".join([*dataset.notes, *result.notes])
         return (scatter, result.summary, csv_path, str(emb_path),
                 status(f"{len(dataset.texts):,} texts in {result.n_clusters} clusters.{quality} {notes}".strip()))
 
@@ -94,5 +99,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
               [figure, summary, csv_file, embeddings_file, message])
     shared = SharedPage("cluster", {"dataset": data.choice, "instruction": instruction, "algorithm": algorithm,
                                     "k": n_clusters, "projection": projection}, [action], dataset=data)
-    shared.runs.append(run.click(*action, api_name="cluster", time_limit=ctx.time_limit))
+    event = run.click(*action, api_name="cluster", time_limit=ctx.time_limit)
+    wire_cancel(ctx, "cluster", cancel, event, message)
+    shared.runs.append(event)
     return shared

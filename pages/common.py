@@ -6,16 +6,19 @@ import functools
 import logging
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import pandas as pd
+from gradio.context import LocalContext
 
-from instructor_core import InputError, ModelLoadError
+from instructor_core import InputError, JobStopped, ModelLoadError, jobs
 from instructor_core.data import (
     DEFAULT_MAX_ROWS,
     guess_label_column,
@@ -37,6 +40,39 @@ NONE = "(none)"
 OUTPUT_MAX_AGE_S = 3600  # downloads are kept this long; Gradio serves its own copy meanwhile
 
 
+class RunningJobs:
+    """The jobs running now, by (browser session, action), so a page's Cancel button stops its own run."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[tuple[str, str], list[jobs.Job]] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def running(self, key: tuple[str, str], job: jobs.Job) -> Iterator[jobs.Job]:
+        with self._lock:
+            self._jobs.setdefault(key, []).append(job)
+        try:
+            yield job
+        finally:
+            with self._lock:
+                self._jobs[key].remove(job)
+                if not self._jobs[key]:
+                    del self._jobs[key]
+
+    def __len__(self) -> int:
+        """How many jobs are running."""
+        with self._lock:
+            return sum(len(running) for running in self._jobs.values())
+
+    def cancel(self, key: tuple[str, str]) -> int:
+        """Cancel the jobs running under ``key``; how many there were."""
+        with self._lock:
+            running = list(self._jobs.get(key, []))
+        for job in running:
+            job.cancel()
+        return len(running)
+
+
 @dataclass
 class AppContext:
     """Settings and shared objects every page needs."""
@@ -46,6 +82,7 @@ class AppContext:
     hosted: bool = False
     time_limit: int | None = None  # seconds a main action may run (hosted mode)
     output_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="instructor-explorer-")))
+    jobs: RunningJobs = field(default_factory=RunningJobs)
 
 
 def status(message: str = "", kind: str = "info") -> str:
@@ -65,6 +102,8 @@ def guarded(n_outputs: int) -> Callable:
                 return handler(*args, **kwargs)
             except (InputError, ModelLoadError) as err:
                 message = status(str(err), "error")
+            except JobStopped as err:
+                message = status(str(err), "warning")
             except Exception as err:  # noqa: BLE001 - a page must never show a traceback
                 log.exception("handler %s failed", handler.__name__)
                 message = status(f"Something went wrong ({type(err).__name__}: {err}). Your inputs are unchanged.",
@@ -74,6 +113,48 @@ def guarded(n_outputs: int) -> Callable:
         return wrapper
 
     return decorate
+
+
+def main_action(ctx: AppContext, action: str, n_outputs: int) -> Callable:
+    """:func:`guarded`, run as a :class:`~instructor_core.jobs.Job`: the time limit holds (the core stops
+    between batches and stages, and refuses work its measured speed says cannot finish, saying how many
+    rows would fit), and :func:`cancel_button` wired to ``action`` stops it."""
+
+    def decorate(handler: Callable) -> Callable:
+        safe = guarded(n_outputs)(handler)
+
+        @functools.wraps(handler)
+        def wrapper(*args, **kwargs):
+            job = jobs.Job(time_limit=ctx.time_limit)
+            with ctx.jobs.running((_session(), action), job), job:
+                return safe(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _session() -> str:
+    """The browser session of the request being handled (Gradio sets it for the handler's thread)."""
+    request = LocalContext.request.get(None)
+    return getattr(request, "session_hash", None) or ""
+
+
+def cancel_button(elem_id: str) -> gr.Button:
+    """The Cancel button placed beside a page's run button; :func:`wire_cancel` makes it work."""
+    return gr.Button("Cancel", variant="stop", size="sm", scale=0, min_width=120, elem_id=elem_id)
+
+
+def wire_cancel(ctx: AppContext, action: str, button: gr.Button, run_event: gr.events.Dependency,
+                message: gr.Markdown) -> None:
+    """``button`` stops this session's running ``action`` (a :func:`main_action`): the core checks the job's
+    flag between batches and stages, so the work really ends and frees its worker; the page stops waiting."""
+
+    def cancel(request: gr.Request):
+        stopped = ctx.jobs.cancel((getattr(request, "session_hash", None) or "", action))
+        return status("Cancelled." if stopped else "Nothing was running.", "warning")
+
+    button.click(cancel, None, message, cancels=[run_event], api_visibility="private")
 
 
 def progress_callback(progress: gr.Progress, what: str = "Embedding") -> Progress:
@@ -105,14 +186,34 @@ def model_banner(encoder: Encoder, hosted: bool = False) -> str:
     )
 
 
-def instruction_preview(encoder: Encoder, instruction: str | None, text: str = "<your text>") -> str:
-    """Markdown showing the exact string the model reads for ``instruction`` (template applied)."""
-    shown = encoder.model_input(text, instruction).replace("`", "'")
-    return f"<small>The model reads: <code>{_html(shown)}</code></small>"
+PREVIEW_TEXT = "⟨text⟩"
 
 
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "↵<br>")
+def preview_markdown(encoder: Encoder, instructions: list[str | None], who: str = "The model") -> str:
+    """Markdown: the exact string the model reads for each instruction (its family's template applied),
+    with the text shown as ⟨text⟩ and line breaks as ↵."""
+    shown = [encoder.model_input(PREVIEW_TEXT, ins).replace("`", "'").replace("\n", "↵") for ins in instructions]
+    if len(shown) == 1:
+        return f"{who} reads: `{shown[0]}`"
+    return f"{who} reads:\n" + "\n".join(f"- `{line}`" for line in shown)
+
+
+def instruction_preview(ctx: AppContext, model: gr.Dropdown, box: gr.components.Component,
+                        to_instructions: Callable[[object], list[str | None]] = lambda value: [value],
+                        elem_id: str | None = None, who: str = "The model") -> gr.Markdown:
+    """A small line under an instruction ``box`` with what the model reads; it follows the box and the
+    model picker. ``to_instructions`` turns the box's value into instructions (one per line, per row)."""
+
+    def render(model_name: str, value: object) -> str:
+        try:
+            return preview_markdown(ctx.pool.get(model_name), to_instructions(value), who)
+        except (InputError, ModelLoadError):
+            return ""  # the picker shows why the model could not load
+
+    preview = gr.Markdown(render(model.value, box.value), elem_id=elem_id, elem_classes=["instruction-preview"])
+    for event in (box.change, model.change):
+        event(render, [model, box], preview, api_visibility="private", show_progress="hidden", queue=False)
+    return preview
 
 
 def model_b_picker(model: gr.Dropdown, elem_id: str) -> gr.Dropdown:
@@ -189,6 +290,9 @@ def load_dataset(choice: str, upload: str | None, text_column: str, label_column
     """Read the chosen table and take its texts (and labels, unless ``label_column`` is none)."""
     frame, notes = load_frame(choice, upload, max_rows)
     prepared = prepare_texts(frame, text_column)
+    job = jobs.current()
+    if job is not None:  # lets a stop at the time limit say how many rows would fit
+        job.rows = len(prepared.texts)
     notes = [*notes, *prepared.notes]
     labels = None
     if label_column and label_column != NONE:

@@ -11,18 +11,24 @@ from instructor_core.samples import PROJECTION_EXAMPLES
 from .common import (
     NONE,
     AppContext,
+    cancel_button,
     dataset_inputs,
-    guarded,
+    instruction_preview,
     load_dataset,
+    main_action,
     model_b_picker,
     model_columns,
     progress_callback,
     status,
+    wire_cancel,
 )
 from .share import SharedPage
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 _FIRST = PROJECTION_EXAMPLES[0]
+EFFECT_COLUMNS = {"without": "A", "with": "B", "delta": "B − A", "delta_low": "B − A low", "delta_high": "B − A high",
+                  "b_vs_placebo": "B − placebo", "b_vs_placebo_low": "B − placebo low",
+                  "b_vs_placebo_high": "B − placebo high"}
 MAX_VERDICT_ROWS = 2000  # per-text verdicts shown (disagreements first); a 20k-row table is megabytes of page
 
 
@@ -53,9 +59,14 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
     )
     data = dataset_inputs(ctx, "projection", label_title="Colour by / label column", default=_FIRST.dataset)
     with gr.Row():
-        instruction_a = gr.Textbox(label="Instruction A (blank = none)", value=_FIRST.instruction_a,
-                                   elem_id="projection-instruction-a")
-        instruction_b = gr.Textbox(label="Instruction B", value=_FIRST.instruction_b, elem_id="projection-instruction-b")
+        with gr.Column():
+            instruction_a = gr.Textbox(label="Instruction A (blank = none)", value=_FIRST.instruction_a,
+                                       elem_id="projection-instruction-a")
+            instruction_preview(ctx, model, instruction_a, elem_id="projection-preview-a")
+        with gr.Column():
+            instruction_b = gr.Textbox(label="Instruction B", value=_FIRST.instruction_b,
+                                       elem_id="projection-instruction-b")
+            instruction_preview(ctx, model, instruction_b, elem_id="projection-preview-b")
     with gr.Row():
         method = gr.Radio(list(METHODS), value="UMAP", label="Projection")
         n_neighbors = gr.Slider(2, 100, value=15, step=1, label="UMAP n_neighbors")
@@ -68,7 +79,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
         example_labels=[e.title for e in PROJECTION_EXAMPLES],
         label="Examples: instruction B separates the coloured labels better than A",
     )
-    run = gr.Button("Project both", variant="primary", elem_id="projection-run")
+    with gr.Row():
+        run = gr.Button("Project both", variant="primary", elem_id="projection-run")
+        cancel = cancel_button("projection-cancel")
     message = gr.Markdown(elem_id="projection-status")
     with gr.Row():
         with gr.Column():
@@ -77,10 +90,11 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
         with gr.Column():
             plot_b = gr.Plot(label="Instruction B", elem_id="projection-plot-b")
             metrics_b = gr.Markdown(elem_id="projection-metrics-b")
-    effect = gr.Dataframe(label="Instruction effect (B minus A)", interactive=False, elem_id="projection-effect")
+    effect = gr.Dataframe(label="Instruction effect (B minus A, and B minus a same-length placebo; low/high: 95 % "
+                                "interval over texts)", interactive=False, elem_id="projection-effect")
     data.clears([plot_a, metrics_a, plot_b, metrics_b, effect, message])
 
-    @guarded(6)
+    @main_action(ctx, "project", 6)
     def compare(model_name, choice, upload, text_column, label_column, ins_a, ins_b, method_name, neighbors,
                 dist, perp, seed_value, progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)
@@ -96,9 +110,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
             plots.scatter(coords, dataset.texts, colour, f"{side}: {explore.instruction_label(ins or '')}", colour_title)
             for side, coords, ins in (("A", result.coords_a, ins_a), ("B", result.coords_b, ins_b))
         )
-        table = (result.effect.round(4).rename(columns={"without": "A", "with": "B", "delta": "B − A"})
-                 if not result.effect.empty else pd.DataFrame())
-        notes = " ".join([*dataset.notes, explore.truncation_note(encoder, dataset.texts, [ins_a, ins_b])])
+        table = result.effect.round(4).rename(columns=EFFECT_COLUMNS) if not result.effect.empty else pd.DataFrame()
+        notes = " ".join([*dataset.notes, *result.notes])
         return (figure_a, _metrics_markdown(result.metrics_a), figure_b, _metrics_markdown(result.metrics_b), table,
                 status(f"{len(dataset.texts):,} texts projected with {method_name}. {notes}".strip()))
 
@@ -108,7 +121,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
               [plot_a, metrics_a, plot_b, metrics_b, effect, message])
     shared = SharedPage("projection", {"dataset": data.choice, "label": data.label_column, "a": instruction_a,
                                        "b": instruction_b, "method": method}, [action], dataset=data)
-    shared.runs.append(run.click(*action, api_name="project", time_limit=ctx.time_limit))
+    event = run.click(*action, api_name="project", time_limit=ctx.time_limit)
+    wire_cancel(ctx, "project", cancel, event, message)
+    shared.runs.append(event)
 
     with gr.Accordion("Compare two models", open=False, elem_id="compare-projection"):
         gr.Markdown(
@@ -122,6 +137,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
             compare_instruction = gr.Textbox(label="Instruction for both models (blank = none)", scale=3,
                                              value=_FIRST.instruction_b,
                                              elem_id="compare-projection-instruction")
+        for picker, side in ((model, "A"), (model_b, "B")):
+            instruction_preview(ctx, picker, compare_instruction, elem_id=f"compare-projection-preview-{side.lower()}",
+                                who=f"Model {side}")
         compare_run = gr.Button("Compare models", variant="primary", elem_id="compare-projection-run")
         compare_message = gr.Markdown(elem_id="compare-projection-status")
         compare_summary = gr.Markdown(elem_id="compare-projection-summary")
@@ -132,7 +150,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
                                         interactive=False, max_height=400, elem_id="compare-projection-verdicts")
     data.clears([compare_summary, compare_plot, compare_metrics, compare_verdicts, compare_message])
 
-    @guarded(5)
+    @main_action(ctx, "compare_models_projection", 5)
     def compare_models(model_a, model_b_name, choice, upload, text_column, label_column, instruction, method_name,
                        neighbors, dist, perp, seed_value, progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, label_column, ctx.max_rows)

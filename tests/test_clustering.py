@@ -8,7 +8,9 @@ import pytest
 from instructor_core import InputError
 from instructor_core.clustering import (
     NOISE_KEYWORDS,
+    assign_to_centroids,
     cluster,
+    cluster_centroids,
     cluster_keywords,
     cluster_summary,
     representative_texts,
@@ -117,3 +119,14 @@ def test_summary_lists_clusters_by_size_with_noise_last():
     assert summary["keywords"].iloc[0].startswith("saxophone")
     assert summary["keywords"].iloc[-1] == NOISE_KEYWORDS
     assert summary["representatives"].iloc[0].count(" | ") == 1
+
+
+def test_centroids_fitted_on_a_sample_label_the_rest_as_kmeans_would():
+    x, truth = blobs(sizes=(40, 60, 50))
+    rng = np.random.default_rng(0)
+    sample = rng.choice(len(x), size=60, replace=False)
+    fitted = cluster(x[sample], "kmeans", 3)
+    centres = cluster_centroids(x[sample], fitted.labels)
+    assert centres.shape == (3, x.shape[1])
+    np.testing.assert_array_equal(assign_to_centroids(x[sample], centres), fitted.labels)  # the sample keeps its labels
+    assert cluster_label_agreement(assign_to_centroids(x, centres), truth)["ari"] == 1.0  # and the rest join theirs

@@ -150,3 +150,53 @@ def test_models_that_run_their_own_code_are_refused_unless_allowed(folders, tmp_
         load_encoder(str(custom), device="cpu")
     with pytest.raises(ModelLoadError, match="trust-remote-code"):
         load_encoder("Alibaba-NLP/gte-Qwen2-1.5B-instruct", device="cpu")
+
+
+def test_evaluate_runs_any_family_through_its_profile(folders, tmp_path, capsys):
+    import json
+
+    from instructor_core import evaluate
+
+    (tmp_path / "stsb").mkdir()
+    pairs = [("a man plays a guitar", "a man is playing guitar", 4.8), ("the cat sleeps", "stocks fell today", 0.2),
+             ("a woman cuts an onion", "someone slices an onion", 4.0), ("kids play football", "a dog runs", 1.0)]
+    (tmp_path / "stsb" / "sts-dev.csv").write_text(
+        "".join(f"main-captions\tMSRvid\t2012test\t{i}\t{s}\t{a}\t{b}\n" for i, (a, b, s) in enumerate(pairs)))
+    out = tmp_path / "eval.json"
+    code = evaluate.main([folders["qwen3"], folders["bert"], "--tasks", "product reviews: sentiment", "--max-rows",
+                          "40", "--device", "cpu", "--data-dir", str(tmp_path), "--json", str(out), "--quiet"])
+    assert code == 0
+    report = capsys.readouterr().out
+    assert "(Instruct/Query template)" in report and "(no instruction training)" in report
+    results = json.loads(out.read_text())["results"]
+    used = [{row["condition"]: row["instruction"] for row in r["labeled"]} for r in results]
+    assert used[0] == {"none": "", "match": "Classify the sentiment of a given product review",
+                       "mismatch": "Classify the product category of a given product review"}
+    assert used[1]["match"] == "Represent the product review for classifying its sentiment: "
+    assert all(-100 <= r["stsb_spearman_instructed"] <= 100 for r in results)
+    assert evaluate.main(["no/such-model", "--quiet"]) == 2 and "error:" in capsys.readouterr().err
+
+
+def test_embeddinggemma_never_runs_in_fp16(folders, monkeypatch):
+    import torch
+
+    from instructor_core import encoder as encoder_module
+
+    with pytest.raises(ModelLoadError, match="does not run in fp16"):
+        load_encoder(folders["gemma3"], device="cpu", dtype="fp16")
+    monkeypatch.setattr(encoder_module, "pick_dtype", lambda dtype, device: torch.float16)  # "auto" on an old GPU
+    assert load_encoder(folders["gemma3"], device="cpu").dtype == torch.float32
+    assert load_encoder(folders["qwen3"], device="cpu").dtype == torch.float16
+
+
+def test_no_instruction_means_what_sentence_transformers_does_by_default(folders, tmp_path):
+    import json
+
+    folder = tmp_path / "default-prompt"
+    shutil.copytree(folders["prefix"], folder)
+    config = json.loads((folder / "config_sentence_transformers.json").read_text())
+    (folder / "config_sentence_transformers.json").write_text(json.dumps({**config, "default_prompt_name": "query"}))
+    encoder = load_encoder(str(folder), device="cpu", cache_size_mb=0)
+    assert encoder.model_input("a text") == "search_query: a text"
+    reference = SentenceTransformer(str(folder), device="cpu").encode(TEXTS[:2], normalize_embeddings=True)
+    assert np.abs(encoder.encode(TEXTS[:2]) - reference).max() <= 1e-6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import pytest
@@ -59,3 +60,24 @@ def test_old_download_folders_are_removed(tmp_path):
     os.utime(old, (stale, stale))
     fresh = output_path(ctx, "b.csv").parent
     assert not old.exists() and fresh.exists()
+
+
+def test_a_run_over_the_time_limit_stops_and_says_what_fits(tmp_path):
+    """Embedding 20,000 rows takes minutes on a CPU: with a 2 s limit the run stops early, frees its
+    worker and says how many rows would fit, instead of running on and returning late."""
+    args = parse_args(["--hosted", "--model", "bundled", "--device", "cpu", "--time-limit", "2",
+                       "--host", "127.0.0.1"])
+    demo = create_app(args)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **{**launch_options(args), "server_port": None})
+    try:
+        big = tmp_path / "big.csv"
+        big.write_text("text\n" + "".join(f"Review {i}: the delivery took {i % 9} days, the box was fine.\n"
+                                          for i in range(20_000)))
+        client = Client(url, verbose=False)
+        figure, table, csv_file, embeddings_file, message = client.predict(
+            "bundled", "Upload a CSV…", handle_file(str(big)), "text", "", "k-means", "auto", "PCA", ".npy",
+            api_name="/cluster")
+        assert not isinstance(csv_file, str) and not isinstance(embeddings_file, str)  # no result files
+        assert re.search(r"2 s time limit.* About [\d,]+ of the 20,000 rows fit in the limit", message), message
+    finally:
+        demo.close()

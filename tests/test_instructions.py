@@ -123,3 +123,16 @@ def test_phrasing_sets_are_valid_instruction_lists():
         assert check_instructions(phrasings) == phrasings  # distinct, within the limit
     sets["review sentiment"].append("mutated")
     assert "mutated" not in phrasing_sets()["review sentiment"]  # callers get copies
+
+
+def test_every_example_also_comes_as_a_task_phrase_for_templated_families():
+    tasks = instruction_presets(style="task")
+    assert len(tasks) == len(instruction_presets()) - len(instruction_presets("retrieval")) // 2
+    assert all(p.instruction and not p.instruction.startswith("Represent") and not p.instruction.endswith(": ")
+               for p in tasks)
+    by_name = {p.name: p.instruction for p in tasks}
+    assert by_name["review sentiment"] == "Classify the sentiment of a given product review"
+    sets = phrasing_sets("task")
+    assert list(sets) == list(phrasing_sets())
+    for name, phrasings in sets.items():
+        assert check_instructions(phrasings) == phrasings and not phrasings[0].startswith("Represent"), name

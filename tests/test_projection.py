@@ -96,3 +96,27 @@ def test_project_pair_aligns_b_onto_a():
     np.testing.assert_allclose(b, a, atol=1e-3)
     with pytest.raises(InputError, match="same texts"):
         project_pair(x, x[:-1], method="pca")
+
+
+@pytest.mark.parametrize("method", ["pca", "umap"])
+def test_a_projection_fitted_on_a_sample_places_new_points_with_their_blob(method):
+    x, labels = blobs(sizes=(30, 30, 30))
+    order = np.random.default_rng(1).permutation(len(x))
+    sample, rest = order[:45], order[45:]
+    fitted = projection.fit_projection(x[sample], method, random_state=0)
+    coords = fitted.transform(x)
+    assert coords.shape == (90, 2) and coords.dtype == np.float32 and fitted.transform(x[:0]).shape == (0, 2)
+    fitted_coords = fitted.transform(x[sample])
+    # each new point's nearest sample point in 2-D is from its own blob
+    nearest = cdist(coords[rest], fitted_coords).argmin(axis=1)
+    assert np.mean(labels[sample][nearest] == labels[rest]) == 1.0
+    if method == "pca":  # the same layout as project() draws for the sample itself
+        np.testing.assert_allclose(fitted_coords, project(x[sample], "pca"), atol=1e-4)
+
+
+def test_fit_projection_refuses_tsne_and_tiny_samples():
+    x, _ = blobs(sizes=(5, 5))
+    with pytest.raises(InputError, match="t-SNE cannot place new points"):
+        projection.fit_projection(x, "tsne")
+    with pytest.raises(InputError, match="at least 3"):
+        projection.fit_projection(x[:2], "pca")
