@@ -127,7 +127,7 @@ def build_app(ctx: AppContext, concurrency: int = 4, precompute: bool = False) -
         def open_link(request: gr.Request):
             """Restore the page (and model) a shared link names; every page then shows its result."""
             params = dict(request.query_params)
-            updates = share.restore(pages, tabs, params)
+            updates = {model_message: "", **share.restore(pages, tabs, params)}  # never empty: Gradio needs one
             name = params.get("model", in_use)
             if name != in_use:
                 try:

@@ -58,13 +58,16 @@ def restore(pages: Sequence[SharedPage], tabs: gr.Tabs, query: Mapping[str, str]
     if page is None:
         return {}
     updates: dict = {tabs: gr.Tabs(selected=page.tab)}
+    label_column = page.dataset.label_column if page.dataset else None
     for key, component in page.fields.items():
-        if key in query:
+        if key in query and component is not label_column:  # a label is checked against the table's columns
             value = _decode(component, query[key])
             if value is not None:
                 updates[component] = value
     if page.dataset is not None and query.get("dataset") in BUILTIN_DATASETS:
         updates.update(_dataset_columns(page.dataset, query["dataset"], query.get("label")))
+    elif label_column is not None and query.get("label") in [value for _, value in label_column.choices]:
+        updates[label_column] = query["label"]
     return updates
 
 
