@@ -158,7 +158,9 @@ def test_trainer_pools_without_the_instruction_exactly_like_encode(tiny_bert: st
 
 def test_loss_is_cross_entropy_over_scaled_cosines_with_same_label_masking(tiny_bert: str):
     model = _load(tiny_bert)
-    loss = T._instructor_loss_class()(model, temperature=0.05, mask_same_label_negatives=True)
+    from instructor_core.training.loss import _instructor_loss_class
+
+    loss = _instructor_loss_class()(model, temperature=0.05, mask_same_label_negatives=True)
     assert loss.scale == pytest.approx(20.0)
     gen = torch.Generator().manual_seed(0)
     q, p, n = (torch.randn(4, 8, generator=gen) for _ in range(3))
