@@ -294,7 +294,8 @@ def load_encoder(
     instruction left out of the pool. ``disk_cache``: True stores vectors under the user's cache dir, a
     path stores them there. ``trust_remote_code`` lets checkpoints that ship their own code (gte-Qwen2,
     Nomic) run it. ``as_instructor`` reads any model as an INSTRUCTOR model whatever its files say (training
-    a base model into one: :mod:`instructor_core.training`). Raises :class:`ModelLoadError` with an actionable message when the model cannot be loaded.
+    a base model into one: :mod:`instructor_core.training`). Raises :class:`ModelLoadError` with an
+    actionable message when the model cannot be loaded.
     """
     from sentence_transformers import SentenceTransformer
 

@@ -97,7 +97,7 @@ def write_fake_crossed_data(root: Path, n: int = 60) -> None:
     opinions = {"positive": "love great superb", "negative": "hate broken awful"}
     mdsd, fdu = [], []
     for i in range(n):
-        domain, sentiment = list(products)[i % 3], list(opinions)[(i // 3) % 2]
+        domain, sentiment = list(products)[i % 3], list(opinions)[(i // 6) % 2]  # every cell filled
         row = {"domain": domain, "sentiment": sentiment,
                "text": f"review {i}: the {products[domain].split()[i % 3]} is {opinions[sentiment].split()[i % 3]}"}
         (mdsd if i % 2 else fdu).append(row)

@@ -51,6 +51,7 @@ class TrainConfig:
     save_total_limit: int = 3
     eval_steps: int = 0  # > 0: STS-B dev Spearman (no instruction) every eval_steps
     seed: int = 42
+    seeds: list[int] = field(default_factory=list)  # the recipe's seed sweep; `--seed N` runs one of them
     precision: str = "auto"  # mixed precision as encoder.pick_dtype reads it: "auto" (bf16/fp16 on GPU, fp32
     # on CPU), "fp32", "fp16", "bf16"
     torch_threads: int | None = None

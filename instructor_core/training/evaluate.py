@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, ModelLoadError
-from .tasks import DATA_ENV, LABELED_SETS, all_training_instructions, labeled_split, stsb_split
-from .tasks import REPO_ROOT
+from .tasks import (CROSSED_SOURCES, DATA_ENV, LABELED_SETS, REPO_ROOT, TASKS as TRAINING_TASKS,
+                    all_training_instructions, crossed_split, labeled_split, stsb_split)
 
 APP_DATASETS = REPO_ROOT / "assets" / "datasets"
 CONDITIONS = ("none", "match", "mismatch")
@@ -254,9 +254,148 @@ def format_report(results: Sequence[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------------------------------
+# Crossed sets: every text labeled twice, so an instruction has something to choose between (issue 15)
+
+CROSSED_CONDITIONS = ("none", "match", "crossed", "unseen")
+V2_CONFIG = REPO_ROOT / "configs" / "instructor-mini-v2.json"
+
+
+@dataclass(frozen=True)
+class CrossedSet:
+    """Texts with two label columns; ``labels`` maps each column to the training task whose phrasings
+    instruct it (its first trained phrasing is "match", the other column's is "crossed", its held-out
+    phrasings are "unseen")."""
+
+    name: str
+    source: str  # "product_reviews" / "questions" (assets/datasets), "reviews" (crossed_split), "trec"
+    labels: dict[str, str]
+
+
+CROSSED_EVAL_SETS: tuple[CrossedSet, ...] = (
+    CrossedSet("product reviews (built-in)", "product_reviews",
+               {"sentiment": "reviews_sentiment_x", "category": "reviews_category_x"}),
+    CrossedSet("questions (built-in)", "questions", {"topic": "questions_topic_x", "answer_type": "trec"}),
+    CrossedSet("reviews dev (MDSD + FDU-MTL)", "reviews",
+               {"category": "reviews_category_x", "sentiment": "reviews_sentiment_x"}),
+    CrossedSet("TREC dev (topic x answer type)", "trec", {"topic": "questions_topic_x", "answer_type": "trec"}),
+)
+
+
+def _stratified(frame: pd.DataFrame, columns: list[str], max_rows: int, seed: int) -> pd.DataFrame:
+    """At most ``max_rows`` rows, each cell of ``columns`` kept in proportion (at least one row each)."""
+    if len(frame) <= max_rows:
+        return frame.reset_index(drop=True)
+    frac = max_rows / len(frame)
+    keep = [idx for _, group in frame.groupby(columns, sort=True)
+            for idx in group.sample(max(1, round(len(group) * frac)), random_state=seed).index]
+    return frame.loc[sorted(keep)].reset_index(drop=True)
+
+
+def load_crossed_set(spec: CrossedSet, max_rows: int = 400, seed: int = 0, dev_seed: int = 0,
+                     data_dir: str | Path | None = None) -> pd.DataFrame:
+    """``text`` and the set's two label columns, dev data only: the built-in sets, the held-out part of
+    the reviews (``dev_seed``), TREC's held-out questions whose fine tag has a topic (ENTY and LOC)."""
+    columns = list(spec.labels)
+    if spec.source in ("product_reviews", "questions"):
+        frame = pd.read_csv(APP_DATASETS / f"{spec.source}.csv", dtype=str, keep_default_na=False)
+    elif spec.source == "trec":
+        frame = labeled_split("trec_fine", "dev", data_dir)
+        topic_of = CROSSED_SOURCES["question_topic_x"]["trec_fine"][0]
+        frame = frame.assign(topic=frame["label"].map(topic_of), answer_type=frame["label"].str.split(":").str[0])
+        frame = frame.dropna(subset=["topic"])
+    else:
+        frame = crossed_split(spec.source, "dev", data_dir, seed=dev_seed)
+    return _stratified(frame[["text", *columns]], columns, max_rows, seed)
+
+
+def evaluate_crossed(encoder, sets: Sequence[CrossedSet] = CROSSED_EVAL_SETS, *,
+                     heldout_phrasings: dict[str, list[int]] | None = None, max_rows: int = 400,
+                     batch_size: int = 64, dev_seed: int = 0, data_dir: str | Path | None = None,
+                     log: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """One row per set, label column and condition: kNN accuracy and silhouette under no instruction, the
+    label's matching instruction, the other label's ("crossed") and each held-out phrasing of the
+    matching task ("unseen", one row per phrasing). ``heldout_phrasings``: ``{task: [k, ...]}`` as in a
+    training config (default: configs/instructor-mini-v2.json's)."""
+    from ..metrics import knn_accuracy, silhouette_cosine
+
+    if heldout_phrasings is None:
+        heldout_phrasings = json.loads(V2_CONFIG.read_text(encoding="utf-8"))["data"]["heldout_phrasings"]
+    encode = _encoder_fn(encoder, batch_size)
+    rows = []
+    for spec in sets:
+        frame = load_crossed_set(spec, max_rows=max_rows, dev_seed=dev_seed, data_dir=data_dir)
+        texts = frame["text"].tolist()
+        cache: dict[str, np.ndarray] = {}
+
+        def vectors(instruction: str) -> np.ndarray:
+            if instruction not in cache:
+                cache[instruction] = encode(texts, instruction or None)
+            return cache[instruction]
+
+        def phrasings(task: str) -> tuple[str, list[str]]:
+            held = set(heldout_phrasings.get(task, ()))
+            instructions = TRAINING_TASKS[task].instructions
+            seen = [ins for k, ins in enumerate(instructions) if k not in held]
+            return seen[0], [ins for k, ins in enumerate(instructions) if k in held]
+
+        for column, task in spec.labels.items():
+            other_task = next(t for c, t in spec.labels.items() if c != column)
+            match, unseen = phrasings(task)
+            conditions = [("none", ""), ("match", match), ("crossed", phrasings(other_task)[0])]
+            conditions += [("unseen", ins) for ins in unseen]
+            labels = frame[column].tolist()
+            for condition, instruction in conditions:
+                start = time.perf_counter()
+                vecs = vectors(instruction)
+                rows.append({"set": spec.name, "label": column, "n": len(texts), "classes": len(set(labels)),
+                             "condition": condition, "instruction": instruction,
+                             "knn_accuracy": knn_accuracy(vecs, labels), "silhouette": silhouette_cosine(vecs, labels)})
+                if log:
+                    r = rows[-1]
+                    log(f"{spec.name[:28]:28s} {column:12s} {condition:8s} knn={r['knn_accuracy']:.4f} "
+                        f"sil={r['silhouette']:.4f} ({time.perf_counter() - start:.1f}s)")
+    return pd.DataFrame(rows)
+
+
+def crossed_pivot(crossed: pd.DataFrame) -> pd.DataFrame:
+    """One row per set and label: kNN and silhouette per condition ("unseen": the mean over the held-out
+    phrasings), and the issue's goal: match >= crossed + 5 points and match >= none."""
+    wide = crossed.pivot_table(index=["set", "label", "n", "classes"], columns="condition",
+                               values=["knn_accuracy", "silhouette"], aggfunc="mean", sort=False)
+    wide.columns = [f"{'knn' if m == 'knn_accuracy' else 'sil'}_{c}" for m, c in wide.columns]
+    wide = wide[[f"{m}_{c}" for m in ("knn", "sil") for c in CROSSED_CONDITIONS if f"{m}_{c}" in wide]]
+    wide["match_minus_crossed"] = wide["knn_match"] - wide["knn_crossed"]
+    wide["goal_met"] = (wide["match_minus_crossed"] >= 0.05) & (wide["knn_match"] >= wide["knn_none"])
+    return wide.reset_index()
+
+
+def format_crossed_report(results: Sequence[dict[str, object]]) -> str:
+    """Markdown: per model the crossed table (kNN %, silhouette), then STS-B dev Spearman."""
+    lines = []
+    for res in results:
+        wide = crossed_pivot(res["crossed"])
+        lines.append(f"### {res['model']}\n")
+        lines.append("| set | label | n | kNN none | kNN match | kNN crossed | kNN unseen | match - crossed | goal | "
+                     "sil none | sil match | sil crossed | sil unseen |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+        for r in wide.itertuples(index=False):
+            lines.append(f"| {r.set} | {r.label} ({r.classes}) | {r.n} | {r.knn_none * 100:.1f} | "
+                         f"{r.knn_match * 100:.1f} | {r.knn_crossed * 100:.1f} | {r.knn_unseen * 100:.1f} | "
+                         f"{r.match_minus_crossed * 100:+.1f} | {'met' if r.goal_met else 'missed'} | "
+                         f"{r.sil_none:.3f} | {r.sil_match:.3f} | {r.sil_crossed:.3f} | {r.sil_unseen:.3f} |")
+        lines.append("")
+    lines.append("| model | STS-B dev Spearman (no instruction) |")
+    lines.append("|---|---:|")
+    lines += [f"| {res['model']} | {res['stsb_spearman']:.2f} |" for res in results]
+    return "\n".join(lines)
+
+
 def _to_jsonable(result: dict[str, object]) -> dict[str, object]:
     out = dict(result)
-    out["labeled"] = result["labeled"].to_dict(orient="records")
+    for key in ("labeled", "crossed"):
+        if key in result:
+            out[key] = result[key].to_dict(orient="records")
     return out
 
 
@@ -274,7 +413,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--trust-remote-code", action="store_true",
                         help="let models that ship their own code (gte-Qwen2, Nomic) run it")
+    parser.add_argument("--crossed", metavar="CONFIG", nargs="?", const=str(V2_CONFIG),
+                        help="instead: the crossed sets (each text labeled twice) with the held-out phrasings and "
+                             "dev seed of this training config (default configs/instructor-mini-v2.json); "
+                             "--max-rows then defaults to 400")
     args = parser.parse_args(argv)
+    if args.crossed:
+        return _main_crossed(args)
     tasks = [t for t in TASKS if not args.tasks or t.name in args.tasks]
     log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     results = []
@@ -292,6 +437,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         payload = {"tasks": [asdict(t) | {"seen": t.seen} for t in tasks],
+                   "results": [_to_jsonable(r) for r in results]}
+        Path(args.json).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    return 0
+
+
+def _main_crossed(args: argparse.Namespace) -> int:
+    from ..encoder import load_encoder
+
+    data = json.loads(Path(args.crossed).read_text(encoding="utf-8")).get("data", {})
+    heldout, dev_seed = data.get("heldout_phrasings", {}), int(data.get("dev_seed", 0))
+    max_rows = 400 if args.max_rows == 2000 else args.max_rows
+    log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    results = []
+    for model in args.models:
+        if log:
+            log(f"== {model}")
+        try:
+            encoder = load_encoder(model, device=args.device, dtype="fp32" if args.device == "cpu" else "auto",
+                                   trust_remote_code=args.trust_remote_code)
+        except (InputError, ModelLoadError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        start = time.perf_counter()
+        crossed = evaluate_crossed(encoder, heldout_phrasings=heldout, max_rows=max_rows, batch_size=args.batch_size,
+                                   dev_seed=dev_seed, data_dir=args.data_dir, log=log)
+        sts = evaluate_stsb(encoder, None, batch_size=args.batch_size, data_dir=args.data_dir)
+        results.append({"model": model, "name": encoder.name, "crossed": crossed, "stsb_spearman": sts,
+                        "seconds": round(time.perf_counter() - start, 1)})
+    print(format_crossed_report(results))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        payload = {"config": args.crossed, "heldout_phrasings": heldout, "dev_seed": dev_seed,
                    "results": [_to_jsonable(r) for r in results]}
         Path(args.json).write_text(json.dumps(payload, indent=2), encoding="utf-8")
     return 0

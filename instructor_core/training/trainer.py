@@ -359,9 +359,15 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--max-steps", type=int, help="override max_steps")
     parser.add_argument("--output-dir", help="override output_dir")
     parser.add_argument("--export-dir", help="override export_dir (fp16 copy written after training)")
+    parser.add_argument("--seed", type=int, help="train with this seed (one of the config's `seeds`) into "
+                                                     "<output_dir>-seed<N> (and <export_dir>-seed<N>)")
     parser.add_argument("--dry-run", action="store_true", help="build the mixture, print its summary, and stop")
     args = parser.parse_args(list(argv) if argv is not None else None)
     config = TrainConfig.load(args.config)
+    if args.seed is not None:
+        config.seed = args.seed
+        config.output_dir = f"{config.output_dir}-seed{args.seed}"
+        config.export_dir = f"{config.export_dir}-seed{args.seed}" if config.export_dir else None
     if args.max_steps is not None:
         config.max_steps = args.max_steps
     if args.output_dir:
