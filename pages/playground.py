@@ -11,6 +11,7 @@ from instructor_core.instructions import MAX_INSTRUCTIONS, NO_INSTRUCTION, build
 from instructor_core.samples import PLAYGROUND_EXAMPLES
 
 from .common import AppContext, guarded, instruction_preview, loaded_encoder, main_action, status, write_csv
+from .share import SharedPage
 
 EXAMPLE_TEXT, EXAMPLE_INSTRUCTIONS = next(iter(PLAYGROUND_EXAMPLES.items()))
 EXAMPLE_TEXTS = "\n".join([
@@ -43,7 +44,7 @@ def _presets(encoder: Encoder | None) -> dict[str, str]:
     return own | {f"{p.task_type}: {p.name}": p.instruction for p in examples}
 
 
-def build(ctx: AppContext, model: gr.Dropdown) -> None:
+def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
 
     gr.Markdown(
         "Enter a text and several instructions. Each instruction gives the text a different vector; "
@@ -72,6 +73,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [[example, _rows(ins)] for example, ins in PLAYGROUND_EXAMPLES.items()], [text, instructions],
         example_labels=list(PLAYGROUND_EXAMPLES), label="Example texts, each with instructions that fit it",
     )
+    placebo = gr.Checkbox(value=True, label="Add a placebo row", elem_id="playground-placebo",
+                          info="a neutral prefix as long as the instructions: how far any prefix moves the text")
     run = gr.Button("Compare instructions", variant="primary", elem_id="playground-run")
     message = gr.Markdown(elem_id="playground-status")
     heatmap = gr.Plot(label="Cosine similarity between the text's vectors", elem_id="playground-heatmap")
@@ -85,9 +88,10 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     texts_download = gr.File(label="Matrices as CSV (long format)")
 
     @main_action(ctx, "instruction_similarity", 3)
-    def compare(model_name, text_value, table):
+    def compare(model_name, text_value, table, with_placebo):
         encoder = ctx.pool.get(model_name)
-        matrix = explore.one_text_many_instructions(encoder, text_value, _instruction_list(table))
+        matrix = explore.one_text_many_instructions(encoder, text_value, _instruction_list(table),
+                                                    placebo=bool(with_placebo))
         path = write_csv(matrix.reset_index(names="instruction"), ctx, "instruction_similarity.csv")
         figure = plots.similarity_heatmap(matrix, f"“{plots.shorten(text_value, 80)}” under {len(matrix)} instructions")
         note = explore.truncation_note(encoder, [text_value], _instruction_list(table))
@@ -112,10 +116,11 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             return gr.update(), status(f"The table already holds {MAX_INSTRUCTIONS} instructions, the limit.", "warning")
         return _rows([*rows, instruction]), ""
 
-    run.click(compare, [model, text, instructions], [heatmap, download, message], api_name="instruction_similarity", time_limit=ctx.time_limit)
-    text.submit(compare, [model, text, instructions], [heatmap, download, message], api_visibility="private")
-    run_texts.click(compare_texts, [model, texts, instructions], [matrices, texts_download, texts_message],
-                    api_name="text_neighbours", time_limit=ctx.time_limit)
+    one_text = (compare, [model, text, instructions, placebo], [heatmap, download, message])
+    several = (compare_texts, [model, texts, instructions], [matrices, texts_download, texts_message])
+    runs = [run.click(*one_text, api_name="instruction_similarity", time_limit=ctx.time_limit),
+            text.submit(*one_text, api_visibility="private", time_limit=ctx.time_limit),
+            run_texts.click(*several, api_name="text_neighbours", time_limit=ctx.time_limit)]
     add_preset.click(lambda t, p, m: add_row(t, _presets(loaded_encoder(ctx, m)).get(p, "")),
                      [instructions, preset, model], [instructions, message], api_visibility="private")
     model.change(lambda m: gr.update(choices=list(_presets(loaded_encoder(ctx, m))), value=None), model, preset,
@@ -123,3 +128,5 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     for part in (domain, text_type, objective):
         part.change(build_instruction, [domain, text_type, objective], built, api_visibility="private")
     add_built.click(add_row, [instructions, built], [instructions, message], api_visibility="private")
+    return SharedPage("playground", {"text": text, "instructions": instructions, "texts": texts}, [one_text, several],
+                      runs)
