@@ -92,7 +92,8 @@ def embed_command(args: argparse.Namespace) -> list[Path | str]:
     for note in [*table.notes, *prepared.notes]:
         print(note, file=sys.stderr)
     encoder = load_encoder(args.model, args.device, args.dtype, trust_remote_code=args.trust_remote_code)
-    print(f"Model: {encoder.name} ({'instruction-tuned' if encoder.instruction_tuned else 'not instruction-tuned'})",
+    tuned = "instruction-tuned" if encoder.instruction_tuned else "not instruction-tuned"
+    print(f"Model: {encoder.name} ({tuned}; {encoder.profile.describe()})",
           file=sys.stderr)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -105,23 +105,7 @@ def scatter(
     """2-D scatter, one trace per colour value (so the legend toggles groups), text shown on hover.
 
     ``names`` gives a colour value (as shown, e.g. "3") a longer legend entry."""
-    coords = np.asarray(coords)
-    groups = pd.Series(["all"] * len(coords) if color_by is None else [_label(v) for v in color_by])
-    trace_type = go.Scattergl if len(coords) >= WEBGL_MIN_POINTS else go.Scatter
-    hover = [escape(t, 60) for t in hover_texts]
-    figure = go.Figure()
-    order = sorted(groups.unique(), key=lambda g: (g in {"noise", "(missing)"}, _natural(g)))
-    for i, group in enumerate(order):
-        idx = np.flatnonzero(groups.to_numpy() == group)
-        color = _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)]
-        figure.add_trace(
-            trace_type(
-                x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape((names or {}).get(group, group)),
-                marker={"size": 7 if len(coords) < 2000 else 4, "color": color, "opacity": 0.85},
-                text=[hover[j] for j in idx], customdata=idx,
-                hovertemplate=f"<b>{escape(group)}</b><br>%{{text}}<extra></extra>",
-            )
-        )
+    figure = go.Figure(_group_traces(np.asarray(coords), hover_texts, color_by, names=names))
     figure.update_layout(
         title=escape(title, TITLE_WIDTH), height=520, margin=_TITLE_MARGIN,
         legend={"title": {"text": escape(color_title)}, "itemsizing": "constant"},
@@ -162,33 +146,40 @@ def scatter_pair(
     """
     from plotly.subplots import make_subplots
 
-    groups = pd.Series(["all"] * len(coords_a) if color_by is None else [_label(v) for v in color_by])
-    trace_type = go.Scattergl if len(coords_a) >= WEBGL_MIN_POINTS else go.Scatter
-    hover = [escape(t, 60) for t in hover_texts]
     figure = make_subplots(rows=1, cols=2, subplot_titles=[escape(t, 60) for t in titles], horizontal_spacing=0.04)
-    order = sorted(groups.unique(), key=lambda g: (g in {"noise", "(missing)"}, _natural(g)))
-    panels = ((np.asarray(coords_a), wrong_a), (np.asarray(coords_b), wrong_b))
-    for col, (coords, wrong) in enumerate(panels, start=1):
-        crosses = np.zeros(len(coords), dtype=bool) if wrong is None else np.asarray(wrong, dtype=bool)
-        for i, group in enumerate(order):
-            idx = np.flatnonzero(groups.to_numpy() == group)
-            figure.add_trace(
-                trace_type(
-                    x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape(group), legendgroup=group,
-                    showlegend=col == 1,
-                    marker={"size": 7 if len(coords) < 2000 else 4, "opacity": 0.85,
-                            "color": _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)],
-                            "symbol": np.where(crosses[idx], "x", "circle").tolist()},
-                    text=[hover[j] + ("<br><i>kNN gets this one wrong</i>" if crosses[j] else "") for j in idx],
-                    customdata=idx, hovertemplate=f"<b>{escape(group)}</b><br>%{{text}}<extra></extra>",
-                ),
-                row=1, col=col,
-            )
+    for col, (coords, wrong) in enumerate(((coords_a, wrong_a), (coords_b, wrong_b)), start=1):
+        for trace in _group_traces(np.asarray(coords), hover_texts, color_by, wrong, showlegend=col == 1):
+            figure.add_trace(trace, row=1, col=col)
     figure.update_xaxes(showticklabels=False, title="")
     figure.update_yaxes(showticklabels=False, title="")
     figure.update_layout(height=520, margin={"l": 10, "r": 10, "t": 50, "b": 10}, showlegend=color_by is not None,
                          legend={"title": {"text": escape(color_title)}, "itemsizing": "constant"})
     return figure
+
+
+def _group_traces(coords: np.ndarray, hover_texts: Sequence[str], color_by: Sequence[object] | None,
+                  wrong: Sequence[bool] | None = None, showlegend: bool = True,
+                  names: Mapping[str, str] | None = None) -> list[go.Scatter | go.Scattergl]:
+    """One marker trace per colour value (legend-grouped by it, named by ``names`` where given); ``wrong``
+    points drawn as crosses."""
+    groups = pd.Series(["all"] * len(coords) if color_by is None else [_label(v) for v in color_by])
+    crosses = np.zeros(len(coords), dtype=bool) if wrong is None else np.asarray(wrong, dtype=bool)
+    trace_type = go.Scattergl if len(coords) >= WEBGL_MIN_POINTS else go.Scatter
+    hover = [escape(t, 60) + ("<br><i>kNN gets this one wrong</i>" if x else "") for t, x in zip(hover_texts, crosses)]
+    order = sorted(groups.unique(), key=lambda g: (g in {"noise", "(missing)"}, _natural(g)))
+    traces = []
+    for i, group in enumerate(order):
+        idx = np.flatnonzero(groups.to_numpy() == group)
+        marker = {"size": 7 if len(coords) < 2000 else 4, "opacity": 0.85,
+                  "color": _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)]}
+        if crosses.any():
+            marker["symbol"] = np.where(crosses[idx], "x", "circle").tolist()
+        traces.append(trace_type(
+            x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape((names or {}).get(group, group)),
+            legendgroup=group, showlegend=showlegend, marker=marker, text=[hover[j] for j in idx], customdata=idx,
+            hovertemplate=f"<b>{escape(group)}</b><br>%{{text}}<extra></extra>",
+        ))
+    return traces
 
 
 def metric_bars_pair(frame: pd.DataFrame, category: str, metrics: Sequence[str], names: tuple[str, str] = ("A", "B"),

@@ -59,6 +59,11 @@ class RunningJobs:
                 if not self._jobs[key]:
                     del self._jobs[key]
 
+    def __len__(self) -> int:
+        """How many jobs are running."""
+        with self._lock:
+            return sum(len(running) for running in self._jobs.values())
+
     def cancel(self, key: tuple[str, str]) -> int:
         """Cancel the jobs running under ``key``; how many there were."""
         with self._lock:

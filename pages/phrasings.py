@@ -20,9 +20,10 @@ from .common import (
     status,
     wire_cancel,
 )
+from .share import SharedPage
 
 
-def build(ctx: AppContext, model: gr.Dropdown) -> None:
+def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
     sets = phrasing_sets(ctx.pool.get(model.value).profile.style)
     first = next(iter(sets))
     gr.Markdown(
@@ -74,13 +75,13 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         return "\n".join(phrasing_sets(ctx.pool.get(model_name).profile.style).get(name, []))
 
     phrasing_set.change(fill_set, [phrasing_set, model], phrasings, api_visibility="private")
-    event = run.click(
-        compare,
-        [model, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
-        [best, bars, vector_agreement, rank_agreement, table, message],
-        api_name="compare_phrasings", time_limit=ctx.time_limit,
-    )
+    action = (compare, [model, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
+              [best, bars, vector_agreement, rank_agreement, table, message])
+    shared = SharedPage("phrasings", {"dataset": data.choice, "label": data.label_column, "phrasings": phrasings,
+                                      "none": include_none}, [action], dataset=data)
+    event = run.click(*action, api_name="compare_phrasings", time_limit=ctx.time_limit)
     wire_cancel(ctx, "compare_phrasings", cancel, event, message)
+    shared.runs.append(event)
 
     with gr.Accordion("Compare two models", open=False, elem_id="compare-phrasings"):
         gr.Markdown(
@@ -122,3 +123,4 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [compare_summary, compare_bars, compare_table, compare_message],
         api_name="compare_models_phrasings", time_limit=ctx.time_limit,
     )
+    return shared

@@ -11,6 +11,7 @@ from instructor_core.instructions import MAX_INSTRUCTIONS, NO_INSTRUCTION, build
 from instructor_core.samples import PLAYGROUND_EXAMPLES
 
 from .common import AppContext, guarded, instruction_preview, main_action, status, write_csv
+from .share import SharedPage
 
 EXAMPLE_TEXT, EXAMPLE_INSTRUCTIONS = next(iter(PLAYGROUND_EXAMPLES.items()))
 EXAMPLE_TEXTS = "\n".join([
@@ -40,7 +41,7 @@ def _presets(encoder: Encoder) -> dict[str, str]:
     return own | {f"{p.task_type}: {p.name}": p.instruction for p in instruction_presets(style=encoder.profile.style)}
 
 
-def build(ctx: AppContext, model: gr.Dropdown) -> None:
+def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
 
     gr.Markdown(
         "Enter a text and several instructions. Each instruction gives the text a different vector; "
@@ -112,10 +113,11 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             return gr.update(), status(f"The table already holds {MAX_INSTRUCTIONS} instructions, the limit.", "warning")
         return _rows([*rows, instruction]), ""
 
-    run.click(compare, [model, text, instructions, placebo], [heatmap, download, message], api_name="instruction_similarity", time_limit=ctx.time_limit)
-    text.submit(compare, [model, text, instructions, placebo], [heatmap, download, message], api_visibility="private")
-    run_texts.click(compare_texts, [model, texts, instructions], [matrices, texts_download, texts_message],
-                    api_name="text_neighbours", time_limit=ctx.time_limit)
+    one_text = (compare, [model, text, instructions, placebo], [heatmap, download, message])
+    several = (compare_texts, [model, texts, instructions], [matrices, texts_download, texts_message])
+    runs = [run.click(*one_text, api_name="instruction_similarity", time_limit=ctx.time_limit),
+            text.submit(*one_text, api_visibility="private", time_limit=ctx.time_limit),
+            run_texts.click(*several, api_name="text_neighbours", time_limit=ctx.time_limit)]
     add_preset.click(lambda t, p, m: add_row(t, _presets(ctx.pool.get(m)).get(p, "")), [instructions, preset, model],
                      [instructions, message], api_visibility="private")
     model.change(lambda m: gr.update(choices=list(_presets(ctx.pool.get(m))), value=None), model, preset,
@@ -123,3 +125,5 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     for part in (domain, text_type, objective):
         part.change(build_instruction, [domain, text_type, objective], built, api_visibility="private")
     add_built.click(add_row, [instructions, built], [instructions, message], api_visibility="private")
+    return SharedPage("playground", {"text": text, "instructions": instructions, "texts": texts}, [one_text, several],
+                      runs)

@@ -22,6 +22,7 @@ from .common import (
     status,
     wire_cancel,
 )
+from .share import SharedPage
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 _FIRST = PROJECTION_EXAMPLES[0]
@@ -49,7 +50,7 @@ def _method(method_name: str, neighbors: float, dist: float, perp: float) -> tup
     return key, params
 
 
-def build(ctx: AppContext, model: gr.Dropdown) -> None:
+def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
     gr.Markdown(
         "Embed a labeled dataset under two instructions and project both spaces to 2-D. The right plot is "
         "rotated onto the left one (Procrustes), so the same text sits in comparable places. Below each plot: "
@@ -115,14 +116,14 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
                 status(f"{len(dataset.texts):,} texts projected with {method_name}. {notes}".strip()))
 
     method.change(parameter_visibility, method, [n_neighbors, min_dist, perplexity], api_visibility="private")
-    event = run.click(
-        compare,
-        [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a, instruction_b, method,
-         n_neighbors, min_dist, perplexity, seed],
-        [plot_a, metrics_a, plot_b, metrics_b, effect, message],
-        api_name="project", time_limit=ctx.time_limit,
-    )
+    action = (compare, [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a,
+                        instruction_b, method, n_neighbors, min_dist, perplexity, seed],
+              [plot_a, metrics_a, plot_b, metrics_b, effect, message])
+    shared = SharedPage("projection", {"dataset": data.choice, "label": data.label_column, "a": instruction_a,
+                                       "b": instruction_b, "method": method}, [action], dataset=data)
+    event = run.click(*action, api_name="project", time_limit=ctx.time_limit)
     wire_cancel(ctx, "project", cancel, event, message)
+    shared.runs.append(event)
 
     with gr.Accordion("Compare two models", open=False, elem_id="compare-projection"):
         gr.Markdown(
@@ -177,3 +178,4 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [compare_summary, compare_plot, compare_metrics, compare_verdicts, compare_message],
         api_name="compare_models_projection", time_limit=ctx.time_limit,
     )
+    return shared

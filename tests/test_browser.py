@@ -4,6 +4,7 @@ visitor clicks it, with assertions on what is rendered. Screenshots go to test-o
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -131,6 +132,41 @@ def test_cluster_upload_download_and_no_injection(browser_page, tmp_path):
     assert out["cluster"].nunique() == 2
     page.screenshot(path=str(SHOTS / "4-cluster.png"), full_page=True)
     assert dialogs == []  # no injected script ran
+
+
+
+def test_cancel_stops_the_running_clustering(browser_page, app_server, tmp_path, monkeypatch):
+    """The Cancel button ends the work itself (the core sees the job's flag between batches), not only
+    the page's wait: the job leaves the registry and most texts are never embedded."""
+    page, _ = browser_page
+    ctx = app_server[1]
+    encoder = ctx.pool.get()
+    embedded: list[int] = []
+    original = encoder._encode_chunk
+
+    def slow_chunk(texts, *args, **kwargs):  # ~12 s for the whole table, whatever the machine
+        time.sleep(0.2)
+        embedded.append(len(texts))
+        return original(texts, *args, **kwargs)
+
+    monkeypatch.setattr(encoder, "_encode_chunk", slow_chunk)
+    upload = tmp_path / "many.csv"
+    pd.DataFrame({"text": [f"cancel test {i}: the lid cracked after {i % 11} washes" for i in range(2000)]}).to_csv(
+        upload, index=False)
+    _open_tab(page, "Cluster a CSV")
+    page.locator("#cluster-upload input[type=file]").set_input_files(str(upload))
+    expect(page.locator("#cluster-data-status")).to_contain_text("2,000 rows", timeout=30_000)
+    page.locator("#cluster-run").click()
+    deadline = time.monotonic() + 60
+    while not embedded:
+        assert time.monotonic() < deadline, "the clustering did not start"
+        time.sleep(0.1)
+    page.locator("#cluster-cancel").click()
+    expect(page.locator("#cluster-status")).to_contain_text("Cancelled.", timeout=30_000)
+    while len(ctx.jobs):
+        assert time.monotonic() < deadline, "the cancelled job kept running"
+        time.sleep(0.1)
+    assert sum(embedded) < 2000
 
 
 def _open_accordion(page: Page, elem_id: str) -> None:

@@ -175,3 +175,28 @@ def test_evaluate_runs_any_family_through_its_profile(folders, tmp_path, capsys)
     assert used[1]["match"] == "Represent the product review for classifying its sentiment: "
     assert all(-100 <= r["stsb_spearman_instructed"] <= 100 for r in results)
     assert evaluate.main(["no/such-model", "--quiet"]) == 2 and "error:" in capsys.readouterr().err
+
+
+def test_embeddinggemma_never_runs_in_fp16(folders, monkeypatch):
+    import torch
+
+    from instructor_core import encoder as encoder_module
+
+    with pytest.raises(ModelLoadError, match="does not run in fp16"):
+        load_encoder(folders["gemma3"], device="cpu", dtype="fp16")
+    monkeypatch.setattr(encoder_module, "pick_dtype", lambda dtype, device: torch.float16)  # "auto" on an old GPU
+    assert load_encoder(folders["gemma3"], device="cpu").dtype == torch.float32
+    assert load_encoder(folders["qwen3"], device="cpu").dtype == torch.float16
+
+
+def test_no_instruction_means_what_sentence_transformers_does_by_default(folders, tmp_path):
+    import json
+
+    folder = tmp_path / "default-prompt"
+    shutil.copytree(folders["prefix"], folder)
+    config = json.loads((folder / "config_sentence_transformers.json").read_text())
+    (folder / "config_sentence_transformers.json").write_text(json.dumps({**config, "default_prompt_name": "query"}))
+    encoder = load_encoder(str(folder), device="cpu", cache_size_mb=0)
+    assert encoder.model_input("a text") == "search_query: a text"
+    reference = SentenceTransformer(str(folder), device="cpu").encode(TEXTS[:2], normalize_embeddings=True)
+    assert np.abs(encoder.encode(TEXTS[:2]) - reference).max() <= 1e-6
