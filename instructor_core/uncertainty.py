@@ -1,14 +1,14 @@
 """Per-text label scores and a seeded, paired bootstrap over texts, so no difference is read from noise.
 
 Every separation metric the explorer reports is a mean over texts: kNN accuracy is the share of texts
-whose out-of-fold k-nearest-neighbour vote is right (the same stratified folds and classifier as
-``metrics.knn_accuracy``, so the mean equals it whenever the folds are of equal size), and the cosine
-silhouette is the mean of each text's silhouette (``metrics.silhouette_cosine`` exactly, up to 5,000
-texts; above that it samples, while these scores use every text). Scoring each text once and then resampling *texts* makes the bootstrap cheap: a resample is a
-weight vector over texts, and all resampled means of all spaces are one matrix product, so neither the
-neighbour lists nor any distance is recomputed per resample. The resample weights are shared by every
-space (a *paired* bootstrap), so the interval of a difference B − A accounts for both being measured
-on the same texts.
+whose out-of-fold k-nearest-neighbour vote is right (the folds and vote of ``metrics.knn_accuracy``, so
+the mean equals it whenever the folds are of equal size), and the cosine silhouette is the mean of each
+text's silhouette (``metrics.silhouette_cosine`` exactly up to 5,000 texts; above that it samples, while
+these scores use every text). Each text is scored once, in one pass over the similarity matrix; a
+resample is then a weight vector over texts, and all resampled means of all spaces are one matrix
+product, so no neighbour search or distance is repeated per resample. The resample weights are shared by
+every space (a *paired* bootstrap), so the interval of a difference B − A accounts for both being
+measured on the same texts.
 """
 
 from __future__ import annotations
@@ -142,7 +142,8 @@ class PairedBootstrap:
 
     def __init__(self, scores: Mapping[str, np.ndarray], n_resamples: int = N_RESAMPLES, random_state: int = 0):
         names = list(scores)
-        matrix = np.vstack([np.asarray(scores[name], dtype=np.float64) for name in names]) if names else np.empty((0, 0))
+        matrix = (np.vstack([np.asarray(scores[name], dtype=np.float64) for name in names]) if names
+                  else np.empty((0, 0)))
         common = np.isfinite(matrix).all(axis=0)
         self.names = names
         self.n_texts = int(common.sum())

@@ -108,7 +108,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         result = explore.crossed_label_matrix(ctx.pool.get(model_name), dataset.texts, labels,
                                               instructions_text.splitlines(), progress=progress_callback(progress))
         notes = " ".join([*dataset.notes, *label_notes, *result.notes])
-        return (plots.crossed_heatmap(result.table), result.display(), write_csv(result.table, ctx, "crossed_matrix.csv"),
+        return (plots.crossed_heatmap(result.table), result.display(),
+                write_csv(result.table, ctx, "crossed_matrix.csv"),
                 status(f"{len(dataset.texts):,} texts × {len(labels)} label column(s). {notes}".strip()))
 
     @main_action(ctx, "neighbour_movement", 5)
