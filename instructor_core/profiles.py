@@ -228,7 +228,7 @@ def detect_profile(folder: str | Path | None, hub_id: str | None = None, name: s
     marked_instructor = "instructor" in f"{hub_id or ''} {name} {Path(folder).name if folder else ''}".lower()
     if files.pooling.get("include_prompt") is False or family == "instructor" or (
             family is None and files.model_type in _T5_TYPES and files.has_dense and marked_instructor):
-        return _profile(files, "instructor", TASK, include_prompt=False, instructions="free", style="instructor")
+        return instructor_profile(folder)
     if family is None:
         family = _family_from_files(files)
     if family == "embeddinggemma":
@@ -238,6 +238,13 @@ def detect_profile(folder: str | Path | None, hub_id: str | None = None, name: s
     if family in {"bge", "nomic", "prefix"}:
         return _profile(files, family, TASK, instructions="fixed", extra=_KNOWN_PREFIXES.get(family, ()))
     return _profile(files, "plain", TASK)
+
+
+def instructor_profile(folder: str | Path | None) -> ModelProfile:
+    """The INSTRUCTOR profile for the model in ``folder``: the instruction read but left out of the pool.
+    Detection gives it to INSTRUCTOR checkpoints; training asks for it to turn any base model into one."""
+    return _profile(ModelFiles.read(folder), "instructor", TASK, include_prompt=False, instructions="free",
+                    style="instructor")
 
 
 def _family_from_files(files: ModelFiles) -> str:
