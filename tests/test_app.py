@@ -310,7 +310,7 @@ def test_every_instruction_box_shows_what_the_model_reads(tmp_path, monkeypatch)
                              "cluster-preview", "compare-projection-preview-a", "compare-projection-preview-b",
                              "compare-phrasings-preview-b"}
     assert previews["cluster-preview"] == \
-        "The model reads: `Represent the product review for clustering by product category: ⟨text⟩`"
+        "The model reads: `Represent the product review for clustering by sentiment: ⟨text⟩`"
     assert previews["projection-preview-a"] == "The model reads: `⟨text⟩`"
     assert previews["playground-preview"].count("\n- `") == 4
     picker = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "model-picker")
