@@ -46,7 +46,7 @@ def _open_tab(page: Page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
-def _plot(page: Page, elem_id: str, timeout: float = 120_000) -> str:
+def _plot(page: Page, elem_id: str, timeout: float = 300_000) -> str:  # first-visit results compete with clicks
     selector = f"#{elem_id} .js-plotly-plot"
     page.wait_for_selector(selector, timeout=timeout)
     return selector
