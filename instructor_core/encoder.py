@@ -26,7 +26,7 @@ from .cache import EmbeddingCache, default_cache_dir, embedding_key
 from .errors import InputError, ModelLoadError
 from .jobs import checkpoint
 from .models import ModelSource, cached_hub_snapshot, catalogue_entry, folder_fingerprint, resolve_model
-from .profiles import ModelProfile, detect_profile
+from .profiles import ModelProfile, detect_profile, instructor_profile
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,11 @@ class Encoder:
             encoded = self.model.tokenizer([self.model_input(str(t), instruction) for t in texts])["input_ids"]
         return sum(len(ids) > self.max_seq_length for ids in encoded)
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` without the model's special tokens (used to match a placebo's length)."""
+        with self._lock:
+            return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def predict_seconds(self, work: float) -> float | None:
         """Model time ``work`` units (see :meth:`_work`) should take at the measured speed; None before
         any measurement."""
@@ -281,13 +286,16 @@ def load_encoder(
     cache_size_mb: int = 256,
     disk_cache: bool | str | Path | None = None,
     trust_remote_code: bool = False,
+    as_instructor: bool = False,
 ) -> Encoder:
     """Load ``model`` ("auto", a catalogue name, hub id, folder, or a resolved source) on ``device`` in ``dtype``.
 
     The model keeps its own configuration (template, pooling); only the INSTRUCTOR family has the
     instruction left out of the pool. ``disk_cache``: True stores vectors under the user's cache dir, a
     path stores them there. ``trust_remote_code`` lets checkpoints that ship their own code (gte-Qwen2,
-    Nomic) run it. Raises :class:`ModelLoadError` with an actionable message when the model cannot be loaded.
+    Nomic) run it. ``as_instructor`` reads any model as an INSTRUCTOR model whatever its files say (training
+    a base model into one: :mod:`instructor_core.training`). Raises :class:`ModelLoadError` with an
+    actionable message when the model cannot be loaded.
     """
     from sentence_transformers import SentenceTransformer
 
@@ -304,11 +312,15 @@ def load_encoder(
     except Exception as err:
         raise ModelLoadError(f"Could not load model '{source.name}': {err}") from err
     folder = source.location if Path(source.location).is_dir() else cached_hub_snapshot(source.location)
-    profile = detect_profile(folder, source.hub_id, source.name)
+    profile = instructor_profile(folder) if as_instructor else detect_profile(folder, source.hub_id, source.name)
     if profile.remote_code and not trust_remote_code:
         raise _remote_code_error(source.name)
     if not profile.include_prompt:
         st_model.set_pooling_include_prompt(False)  # INSTRUCTOR: the instruction is attended, not pooled
+    if profile.family == "embeddinggemma" and torch_dtype == torch.float16:
+        if dtype != "auto":  # its activations overflow in fp16 (Google's model card)
+            raise ModelLoadError("EmbeddingGemma does not run in fp16 (its activations overflow); use bf16 or fp32.")
+        torch_dtype = torch.float32
     if torch_dtype != torch.float32:
         st_model.to(torch_dtype)
     st_model.eval()

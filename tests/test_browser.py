@@ -3,6 +3,7 @@ visitor clicks it, with assertions on what is rendered. Screenshots go to test-o
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -63,8 +64,9 @@ def test_playground(browser_page):
     page.locator("#playground-run").click()
     selector = _plot(page, "playground-heatmap")
     z = page.evaluate(HEATMAP_Z, selector)
-    assert len(z) == 4 and all(len(row) == 4 for row in z)  # the four example instructions
-    assert all(abs(z[i][i] - 1) < 1e-4 for i in range(4))
+    assert len(z) == 5 and all(len(row) == 5 for row in z)  # the four example instructions and the placebo
+    assert all(abs(z[i][i] - 1) < 1e-4 for i in range(5))
+    expect(page.locator("#playground-heatmap")).to_contain_text("placebo")
     cell_texts = page.locator(f"{selector} text").all_text_contents()
     assert "1.000" in cell_texts  # values are printed in the cells
     page.locator("#neighbours-run").click()
@@ -79,9 +81,12 @@ def test_phrasings(browser_page):
     _open_tab(page, "Phrasings")
     page.locator("#phrasings-run").click()
     selector = _plot(page, "phrasings-bars")
-    expect(page.locator("#phrasings-best")).to_contain_text("Best phrasing")
+    expect(page.locator("#phrasings-best")).to_contain_text(re.compile("Best phrasing|indistinguishable"))
+    expect(page.locator("#phrasings-best")).to_contain_text("[")  # the lead is given with its interval
     bars = page.evaluate("(sel) => document.querySelector(sel)._fullData.map(t => t.x.length)", selector)
-    assert bars == [6, 6]  # no instruction + the 5 example phrasings, two metrics
+    assert bars == [7, 7]  # no instruction, the placebo and the 5 example phrasings; two metrics
+    errors = page.evaluate("(sel) => document.querySelector(sel)._fullData.map(t => t.error_y.visible)", selector)
+    assert errors == [True, True]  # 95 % intervals drawn on the bars
     page.screenshot(path=str(SHOTS / "2-phrasings.png"), full_page=True)
 
 
@@ -197,9 +202,45 @@ def test_compare_two_models_on_the_phrasings_page(browser_page):
     bars = page.evaluate("(sel) => document.querySelector(sel)._fullData.map(t => [t.name, t.x.length])", selector)
     assert [name for name, _ in bars] == ["A: instructor-mini", "B: bundled-base"] * 2
     assert {n for _, n in bars} == {6}  # no instruction + the 5 example phrasings
-    expect(page.locator("#compare-phrasings-summary")).to_contain_text("best phrasing")
+    expect(page.locator("#compare-phrasings-summary")).to_contain_text(
+        re.compile("best phrasing|no phrasing beats the runner-up"))
     expect(page.locator("#compare-phrasings-table")).to_contain_text("knn_accuracy (B − A)")
     page.screenshot(path=str(SHOTS / "6-compare-models-phrasings.png"), full_page=True)
+
+
+def test_crossed_matrix(browser_page):
+    page, _ = browser_page
+    _open_tab(page, "Does the instruction matter?")
+    page.locator("#controls-matrix-run").click()
+    selector = _plot(page, "controls-matrix-plot", 240_000)
+    z = page.evaluate(HEATMAP_Z, selector)  # the kNN accuracy panel
+    assert len(z) == 4 and all(len(row) == 2 for row in z)  # (none, placebo, 2 instructions) x (sentiment, category)
+    assert all(0 <= v <= 1 for row in z for v in row)
+    cells = page.locator(f"{selector} text").all_text_contents()
+    assert any(re.fullmatch(r"0\.\d{3}\[0\.\d{3}, [01]\.\d{3}\]", c) for c in cells)  # value and its interval
+    table = page.locator("#controls-matrix-table")
+    expect(table).to_contain_text("kNN − placebo [95 %]")
+    expect(table).to_contain_text("placebo: ")
+    expect(page.locator("#controls-matrix-status")).to_contain_text("Placebo")
+    page.screenshot(path=str(SHOTS / "7-crossed-matrix.png"), full_page=True)
+
+
+def test_neighbour_movers(browser_page):
+    page, _ = browser_page
+    _open_tab(page, "Does the instruction matter?")
+    page.locator("#controls-movement-run").click()
+    selector = _plot(page, "controls-movement-plot", 240_000)
+    assert page.evaluate(PLOT_POINTS, selector) == 2 * 240  # the texts under A and under B
+    expect(page.locator("#controls-movement-summary")).to_contain_text("Mean neighbour overlap between A and B")
+    expect(page.locator("#controls-movement-summary")).to_contain_text("placebo")
+    movers = page.locator("#controls-movers")
+    expect(movers).to_contain_text("nearest under B")
+    with page.expect_download() as download_info:
+        page.locator("#controls-movement-csv a").first.click()
+    per_text = pd.read_csv(download_info.value.path())
+    assert len(per_text) == 240 and per_text["overlap"].between(0, 1).all()
+    page.locator("#controls-movers").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "8-neighbour-movers.png"), full_page=True)
 
 
 def test_instruction_preview_follows_the_box_and_the_model(browser_page):
