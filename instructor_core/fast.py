@@ -6,7 +6,8 @@ profile keeps its pooling. Why not ``SentenceTransformer(..., backend="onnx")``:
 which pins transformers < 4.58 and cannot install beside the transformers 5 this project uses; so the
 export (``torch.onnx.export``) and the dynamic quantization (ONNX Runtime's ``quantize_dynamic``, per-channel
 int8 weights, the same recipe as sentence-transformers' ``export_dynamic_quantized_onnx_model``) are done
-here, once per model folder, and cached on disk.
+here, once per model folder, and cached on disk. Activations are quantized per batch (dynamic quantization),
+so a text's int8 vector varies by ~1e-3 with the batch it shares; the embedding cache keeps the first one.
 """
 
 from __future__ import annotations
