@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .cache import default_cache_dir
 from .data import DEFAULT_MAX_ROWS, guess_text_column, prepare_texts, read_table
 from .distributed import DEFAULT_SAMPLE_SIZE, RayEncodeOptions, embed_with_ray
 from .encoder import load_encoder
@@ -150,6 +151,8 @@ def ray_embed_command(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # UMAP's numba JIT costs minutes on a small machine: keep it compiled across runs, as the app does
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(default_cache_dir() / "numba"))
     args = _parser().parse_args(argv)
     if args.command == "models":
         print(models_command())
