@@ -25,12 +25,13 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(default_cache_dir() / "numba"))
 
 import gradio as gr  # noqa: E402
 
+from instructor_core import ModelLoadError  # noqa: E402
 from instructor_core.data import DEFAULT_MAX_ROWS  # noqa: E402
 from instructor_core.fast import BACKENDS  # noqa: E402
 from instructor_core.models import CATALOGUE, offline_choices  # noqa: E402
 from instructor_core.pool import EncoderPool  # noqa: E402
 from instructor_core.projection import warm_up  # noqa: E402
-from pages import cluster, phrasings, playground, projection  # noqa: E402
+from pages import cluster, controls, phrasings, playground, projection, share  # noqa: E402
 from pages.common import AppContext, model_banner, status  # noqa: E402
 
 ENV_PREFIX = "INSTRUCTOR_EXPLORER_"
@@ -80,8 +81,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
-    """The four pages under one header that names the active model."""
+def build_app(ctx: AppContext, concurrency: int = 4, precompute: bool = False) -> gr.Blocks:
+    """The four pages under one header that names the active model; ``precompute`` computes the pages'
+    first-visit results in the background at once, so the first visitor does not wait for the model."""
     with gr.Blocks(title="Instructor Explorer", delete_cache=(1800, 3600)) as demo:
         gr.Markdown("# Instructor Explorer\nSee how an instruction reshapes a text's embedding "
                     "([INSTRUCTOR](https://arxiv.org/abs/2212.09741): *Represent the [domain] [text type] for "
@@ -112,27 +114,61 @@ def build_app(ctx: AppContext, concurrency: int = 4) -> gr.Blocks:
         model.input(switch_model, [model, last_good], [model, banner, last_good, model_message],
                     api_name="load_model")
 
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Instruction playground", id="playground"):
-                playground.build(ctx, model)
+                pages = [playground.build(ctx, model)]
             with gr.Tab("Phrasings", id="phrasings"):
-                phrasings.build(ctx, model)
+                pages.append(phrasings.build(ctx, model))
             with gr.Tab("Projection", id="projection"):
-                projection.build(ctx, model)
+                pages.append(projection.build(ctx, model))
+            with gr.Tab("Does the instruction matter?", id="controls"):
+                controls.build(ctx, model)
             with gr.Tab("Cluster a CSV", id="cluster"):
-                cluster.build(ctx, model)
+                pages.append(cluster.build(ctx, model))
+        query = gr.Textbox(visible="hidden", elem_id="share-query")
+
+        def open_link(request: gr.Request):
+            """Restore the page (and model) a shared link names; every page then shows its result."""
+            params = dict(request.query_params)
+            updates = {model_message: "", **share.restore(pages, tabs, params)}  # never empty: Gradio needs one
+            name = params.get("model", in_use)
+            if name != in_use:
+                try:
+                    encoder = ctx.pool.get(name)
+                except ModelLoadError as err:
+                    updates[model_message] = status(f"The link's model could not be loaded: {err}", "warning")
+                else:
+                    choice = encoder.source.choice
+                    updates.update({model: choice, banner: model_banner(encoder, ctx.hosted), last_good: choice})
+            return updates
+
+        restored = [tabs, model, banner, last_good, model_message,
+                    *(c for page in pages for c in page.fields.values()),
+                    *(c for page in pages if page.dataset for c in (page.dataset.text_column, page.dataset.label_column)
+                      if c is not None)]
+        opened = demo.load(open_link, None, list(dict.fromkeys(restored)), api_visibility="private")
+        for page in pages:
+            for handler, inputs, outputs in page.actions:
+                opened.then(handler, inputs, outputs, api_visibility="private", time_limit=ctx.time_limit)
+            for run in page.runs:
+                run.then(lambda name, *values, page=page: share.encode_query(page.tab, name, page.fields, values),
+                         [model, *page.fields.values()], query, api_visibility="private"
+                         ).then(None, query, None, js=share.SET_URL_JS, api_visibility="private")
+        if precompute:
+            threading.Thread(target=share.warm_up, args=(pages,), name="first-visit", daemon=True).start()
     demo.queue(default_concurrency_limit=concurrency, max_size=64 if ctx.hosted else None)
     return demo
 
 
-def create_app(args: argparse.Namespace) -> gr.Blocks:
+def create_app(args: argparse.Namespace, precompute: bool = False) -> gr.Blocks:
     """The app as the command line configures it (hosted mode: allow-list, time limit, bounded queue)."""
     allowed = [*offline_choices(), args.model, *args.allow_model] if args.hosted else None
-    pool = EncoderPool(args.model, args.device, args.dtype, allowed=allowed, disk_cache=True if args.disk_cache else None,
+    pool = EncoderPool(args.model, args.device, args.dtype, allowed=allowed,
+                       disk_cache=True if args.disk_cache else None,
                        trust_remote_code=args.trust_remote_code and not args.hosted, backend=args.backend)
     ctx = AppContext(pool, max_rows=args.max_rows, hosted=args.hosted,
                      time_limit=args.time_limit if args.hosted else None)
-    return build_app(ctx, concurrency=args.concurrency)
+    return build_app(ctx, concurrency=args.concurrency, precompute=precompute)
 
 
 def launch_options(args: argparse.Namespace) -> dict:
@@ -157,7 +193,7 @@ def stop_on_sigterm(demo: gr.Blocks) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
-    demo = create_app(args)
+    demo = create_app(args, precompute=True)  # every page's example result, computed before the first visit
     stop_on_sigterm(demo)
     threading.Thread(target=warm_up, name="umap-warm-up", daemon=True).start()
     demo.launch(**launch_options(args))  # returns once SIGTERM or Ctrl-C closed the server

@@ -20,7 +20,7 @@ from .data import DEFAULT_MAX_ROWS, guess_text_column, prepare_texts, read_table
 from .distributed import DEFAULT_SAMPLE_SIZE, RayEncodeOptions, embed_with_ray
 from .encoder import load_encoder
 from .errors import InputError, MissingDependencyError, ModelLoadError
-from .explore import cluster_texts, table_embeddings
+from .explore import cluster_texts, table_embeddings, truncation_note
 from .export import spreadsheet_safe, write_embeddings
 from .fast import BACKENDS
 from .models import CATALOGUE, availability
@@ -99,7 +99,8 @@ def embed_command(args: argparse.Namespace) -> list[Path | str]:
         print(note, file=sys.stderr)
     encoder = load_encoder(args.model, args.device, args.dtype, trust_remote_code=args.trust_remote_code,
                            backend=args.backend)
-    print(f"Model: {encoder.name} ({'instruction-tuned' if encoder.instruction_tuned else 'not instruction-tuned'})",
+    tuned = "instruction-tuned" if encoder.instruction_tuned else "not instruction-tuned"
+    print(f"Model: {encoder.name} ({tuned}; {encoder.profile.describe()})",
           file=sys.stderr)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -111,12 +112,17 @@ def embed_command(args: argparse.Namespace) -> list[Path | str]:
     if args.clusters:
         result = cluster_texts(encoder, table.frame, prepared.texts, prepared.row_index, args.instruction,
                                method=args.algorithm, n_clusters=args.clusters, projection=args.projection, progress=progress)
+        for note in result.notes:  # truncation, HDBSCAN's noise share
+            print(note, file=sys.stderr)
         embeddings = result.embeddings
         written.append(out_dir / "clustered.csv")
         spreadsheet_safe(result.frame).to_csv(written[-1], index=False)
         written.append(out_dir / "clusters.csv")
         spreadsheet_safe(result.summary).to_csv(written[-1], index=False)
     else:
+        note = truncation_note(encoder, prepared.texts, [args.instruction])
+        if note:
+            print(note, file=sys.stderr)
         vectors = encoder.encode(prepared.texts, instruction=args.instruction or None,
                                  batch_size=args.batch_size, progress=progress)
         embeddings = table_embeddings(vectors, prepared.row_index, len(table.frame))

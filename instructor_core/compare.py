@@ -154,8 +154,12 @@ class ModelPhrasingComparison:
         lines = []
         for side, name, best in (("a", self.model_a, self.best_a), ("b", self.model_b, self.best_b)):
             scores = self.metrics[f"knn_accuracy_{side}"].dropna()
-            if best is None or scores.empty:
+            if scores.empty:
                 lines.append(f"**{side.upper()}** `{name}`: no phrasing could be scored.")
+                continue
+            if best is None:  # phrasings.phrasing_report names a best only when it beats the runner-up beyond noise
+                lines.append(f"**{side.upper()}** `{name}`: no phrasing beats the runner-up beyond noise (95 % "
+                             f"interval); kNN accuracy spans {scores.min():.3f}–{scores.max():.3f} across the phrasings.")
                 continue
             best_score = self.metrics.set_index("phrasing").loc[best, f"knn_accuracy_{side}"]
             lines.append(f"**{side.upper()}** `{name}`: best phrasing “{best}” (kNN {best_score:.3f}); kNN accuracy "

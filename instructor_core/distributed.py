@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 ROW = "row"  # position of the row in the input, as Ray reads it: files in sorted order, then their rows
 FORMATS = ("parquet", "csv")
 DEFAULT_SAMPLE_SIZE = 10_000
+_USER_ERROR = re.compile(r"(?:instructor_core\.errors\.)?\b(InputError|ModelLoadError): (.+)")
 CALL_BATCHES = 8  # encoder batches per actor call: amortises Ray's per-call overhead, still spreads the work
 # Row ids and text preparation run before the encoders start; writing is I/O. Neither reserves a CPU,
 # so a pool that holds every CPU (one encoder per core) never waits on them.
@@ -124,20 +125,20 @@ def encode_dataset(ds: ray.data.Dataset, text_column: str, options: RayEncodeOpt
     """``ds`` with the text column replaced by ``embedding`` (and layout columns), on an actor pool.
 
     One GPU per actor when the cluster has GPUs (and ``options.device`` allows them), else one CPU.
-    Call :func:`configure_context` first so row order is kept and failed batches are retried.
+    Call :func:`configure_context` first so row order is kept and failed batches are retried. The pool
+    shares work by blocks: give ``ds`` blocks of about ``batch_size * CALL_BATCHES`` rows (one actor call
+    each), as :func:`embed_with_ray` does; a single large block would run on one actor.
     """
     ray = import_ray()
     use_gpus = options.device in ("auto", "cuda") and ray.cluster_resources().get("GPU", 0) >= 1
     workers = options.workers or max(1, int(ray.cluster_resources().get("GPU" if use_gpus else "CPU", 1)))
     if options.batch_size < 1 or workers < 1:
         raise InputError("The batch size and the number of workers must be at least 1.")
-    rows_per_call = options.batch_size * CALL_BATCHES
-    # blocks of one call each: a single large file would otherwise be one block on one actor
-    return ds.repartition(target_num_rows_per_block=rows_per_call).map_batches(
+    return ds.map_batches(
         EmbedBatches,
         fn_constructor_args=(options, text_column, layout),
         compute=ray.data.ActorPoolStrategy(size=workers),
-        batch_size=rows_per_call,
+        batch_size=options.batch_size * CALL_BATCHES,
         batch_format="pyarrow",
         num_gpus=1 if use_gpus else 0,
         num_cpus=0 if use_gpus else 1,
@@ -193,7 +194,7 @@ def embed_with_ray(
     fmt = _input_format(source, input_format)
     _check_layout_args(clusters, projection, sample_size)
     if options.model == "auto":  # every actor must load the same model, whatever its node has cached
-        options = replace(options, model=resolve_model("auto").name)
+        options = replace(options, model=resolve_model("auto").choice)
     else:
         resolve_model(options.model)  # an unknown model fails here, before Ray starts anything
     if not ray.is_initialized():
@@ -209,7 +210,8 @@ def embed_with_ray(
         raise InputError(f"The output numbers rows in a column named '{ROW}'; the text and id columns need "
                          "other, distinct names.")
     keep = [column] + ([id_column] if id_column else [])
-    table, rows, embedded = _numbered(ray, _read(ray, source, fmt, keep, string_columns=keep), column)
+    table, rows, embedded = _numbered(ray, _read(ray, source, fmt, keep, string_columns=keep), column,
+                                      options.batch_size * CALL_BATCHES)
     if rows == 0:
         raise InputError("The input has no rows.")
     if embedded == 0:
@@ -310,11 +312,14 @@ def _guess_column(ray: Any, source: str | Path, fmt: str) -> str:
     return str(column)
 
 
-def _numbered(ray: Any, ds: ray.data.Dataset, column: str) -> tuple[ray.data.Dataset, int, int]:
-    """``ds`` with a ``row`` column (0, 1, ... in read order), its row count and how many rows have text.
+def _numbered(ray: Any, ds: ray.data.Dataset, column: str, block_rows: int) -> tuple[ray.data.Dataset, int, int]:
+    """``ds`` with a ``row`` column (0, 1, ... in read order) in blocks of at most ``block_rows`` rows, its
+    row count and how many rows have text.
 
-    Reads the input once into Ray's object store (texts only), counts each block, then numbers the
-    blocks from their offsets — all with public Ray APIs, so ids are exact whatever the block sizes.
+    Reads the input once into Ray's object store (texts only), counts each block, then numbers and
+    splits the blocks from their offsets — all with public Ray APIs, so ids are exact whatever the block
+    sizes. Splitting here, before any encoder holds a CPU, spreads even a single large file over the pool
+    (a Ray Data repartition would wait for a CPU the encoders hold).
     """
 
     @ray.remote(**_IO_REMOTE_ARGS)
@@ -323,8 +328,10 @@ def _numbered(ray: Any, ds: ray.data.Dataset, column: str) -> tuple[ray.data.Dat
         return block.num_rows, sum(1 for t in texts if t is not None and str(t).strip())
 
     @ray.remote(**_IO_REMOTE_ARGS)
-    def number(block: pa.Table, offset: int) -> pa.Table:
-        return block.add_column(0, ROW, pa.array(np.arange(offset, offset + block.num_rows, dtype=np.int64)))
+    def number(block: pa.Table, offset: int) -> pa.Table | tuple[pa.Table, ...]:
+        block = block.add_column(0, ROW, pa.array(np.arange(offset, offset + block.num_rows, dtype=np.int64)))
+        pieces = tuple(block.slice(start, block_rows) for start in range(0, block.num_rows, block_rows))
+        return pieces if len(pieces) > 1 else block
 
     try:
         blocks = ds.to_arrow_refs()
@@ -333,7 +340,12 @@ def _numbered(ray: Any, ds: ray.data.Dataset, column: str) -> tuple[ray.data.Dat
         raise InputError(f"Ray could not read the input: {_last_line(err)}") from None
     sizes = np.array([c[0] for c in counts], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int) if len(sizes) else []
-    numbered = ray.data.from_arrow_refs([number.remote(b, int(o)) for b, o in zip(blocks, offsets)]) if blocks else None
+    numbered = []
+    for block, offset, size in zip(blocks, offsets, sizes):
+        pieces = max(1, -(-int(size) // block_rows))
+        refs = number.options(num_returns=pieces).remote(block, int(offset))
+        numbered.extend(refs if pieces > 1 else [refs])
+    numbered = ray.data.from_arrow_refs(numbered) if numbered else None
     return numbered, int(sizes.sum()), sum(c[1] for c in counts)
 
 
@@ -349,16 +361,19 @@ def _fit_layout(table: ray.data.Dataset, column: str, options: RayEncodeOptions,
     frame[column] = frame[column].astype("string").str.strip()
     frame = frame[frame[column].notna() & (frame[column] != "")]
     texts = frame[column].tolist()
+    if len(texts) < 3:
+        raise InputError(f"The sample holds {len(texts)} text(s); clusters and coordinates need at least 3. "
+                         "Raise the sample size.")
+    call = options.batch_size * CALL_BATCHES
+    pieces = [frame.iloc[start : start + call] for start in range(0, len(frame), call)]
     try:
-        encoded = encode_dataset(ray.data.from_pandas(frame), column, options).to_pandas()
+        encoded = encode_dataset(ray.data.from_pandas(pieces), column, options).to_pandas()
     except Exception as err:
         _reraise_user_error(err)
         raise
     vectors = np.stack(encoded["embedding"].to_numpy()).astype(np.float32)
     layout, summary = SampleLayout(sample_rows=len(vectors)), None
     if clusters is not None:
-        if len(vectors) < 3:
-            raise InputError(f"Clustering needs at least 3 texts; the input has {len(vectors)}.")
         fitted = cluster(vectors, "kmeans", clusters, random_state=random_state)
         layout.centroids = cluster_centroids(vectors, fitted.labels)
         summary = cluster_summary(texts, vectors, fitted.labels).rename(columns={"size": "sample_rows",
@@ -370,18 +385,22 @@ def _fit_layout(table: ray.data.Dataset, column: str, options: RayEncodeOptions,
 
 def _reraise_user_error(err: BaseException) -> None:
     """Raise the :class:`InputError` or :class:`ModelLoadError` an actor raised, without Ray's wrapping,
-    so users read the real message (an instruction too long for the model, a model that will not load)."""
+    so users read the real message (an instruction too long for the model, a model that will not load).
+
+    Ray hands the driver the remote traceback as text, so the error is found by its name in that text."""
     seen: set[int] = set()
     while err is not None and id(err) not in seen:
         seen.add(id(err))
-        for kind in (InputError, ModelLoadError):
-            if isinstance(err, kind):
-                raise kind(_last_line(err)) from None
-        err = err.__cause__ or getattr(err, "cause", None) or err.__context__
+        if isinstance(err, (InputError, ModelLoadError)) and "\n" not in str(err):
+            raise type(err)(str(err)) from None
+        found = _USER_ERROR.findall(str(err))
+        if found:
+            kind, message = found[-1]
+            raise (InputError if kind == "InputError" else ModelLoadError)(message.strip()) from None
+        err = err.__cause__ or err.__context__
 
 
 def _last_line(err: BaseException) -> str:
     """An error's own message: Ray puts the remote traceback before it."""
     lines = [line for line in str(err).splitlines() if line.strip()]
-    message = lines[-1] if lines else type(err).__name__
-    return re.sub(r"^[\w.]*(InputError|ModelLoadError): ", "", message)
+    return lines[-1] if lines else type(err).__name__

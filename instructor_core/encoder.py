@@ -27,7 +27,7 @@ from .errors import InputError, ModelLoadError
 from .fast import pick_backend, quantized_model_path, use_int8
 from .jobs import checkpoint
 from .models import ModelSource, cached_hub_snapshot, catalogue_entry, folder_fingerprint, resolve_model
-from .profiles import ModelProfile, detect_profile
+from .profiles import ModelProfile, detect_profile, instructor_profile
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +186,11 @@ class Encoder:
             encoded = self.model.tokenizer([self.model_input(str(t), instruction) for t in texts])["input_ids"]
         return sum(len(ids) > self.max_seq_length for ids in encoded)
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` without the model's special tokens (used to match a placebo's length)."""
+        with self._lock:
+            return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def predict_seconds(self, work: float) -> float | None:
         """Model time ``work`` units (see :meth:`_work`) should take at the measured speed; None before
         any measurement."""
@@ -283,6 +288,7 @@ def load_encoder(
     cache_size_mb: int = 256,
     disk_cache: bool | str | Path | None = None,
     trust_remote_code: bool = False,
+    as_instructor: bool = False,
     backend: str = "torch",
 ) -> Encoder:
     """Load ``model`` ("auto", a catalogue name, hub id, folder, or a resolved source) on ``device`` in ``dtype``.
@@ -290,9 +296,11 @@ def load_encoder(
     The model keeps its own configuration (template, pooling); only the INSTRUCTOR family has the
     instruction left out of the pool. ``disk_cache``: True stores vectors under the user's cache dir, a
     path stores them there. ``trust_remote_code`` lets checkpoints that ship their own code (gte-Qwen2,
-    Nomic) run it. ``backend``: "torch" (exact), "int8" (CPU only: about 2.5x faster, vectors within ~1 %
-    of fp32; exported once and cached, see :mod:`instructor_core.fast`) or "auto" (int8 on CPU when its packages
-    are installed). Raises :class:`ModelLoadError` with an actionable message when the model cannot be loaded.
+    Nomic) run it. ``as_instructor`` reads any model as an INSTRUCTOR model whatever its files say (training
+    a base model into one: :mod:`instructor_core.training`). ``backend``: "torch" (exact), "int8" (CPU only:
+    about 2.5x faster, vectors within ~1 % of fp32; exported once and cached, see :mod:`instructor_core.fast`)
+    or "auto" (int8 on CPU when its packages are installed). Raises :class:`ModelLoadError` with an
+    actionable message when the model cannot be loaded.
     """
     from sentence_transformers import SentenceTransformer
 
@@ -312,11 +320,15 @@ def load_encoder(
     except Exception as err:
         raise ModelLoadError(f"Could not load model '{source.name}': {err}") from err
     folder = source.location if Path(source.location).is_dir() else cached_hub_snapshot(source.location)
-    profile = detect_profile(folder, source.hub_id, source.name)
+    profile = instructor_profile(folder) if as_instructor else detect_profile(folder, source.hub_id, source.name)
     if profile.remote_code and not trust_remote_code:
         raise _remote_code_error(source.name)
     if not profile.include_prompt:
         st_model.set_pooling_include_prompt(False)  # INSTRUCTOR: the instruction is attended, not pooled
+    if profile.family == "embeddinggemma" and torch_dtype == torch.float16:
+        if dtype != "auto":  # its activations overflow in fp16 (Google's model card)
+            raise ModelLoadError("EmbeddingGemma does not run in fp16 (its activations overflow); use bf16 or fp32.")
+        torch_dtype = torch.float32
     if torch_dtype != torch.float32:
         st_model.to(torch_dtype)
     st_model.eval()

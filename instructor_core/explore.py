@@ -23,14 +23,17 @@ from .compare import (
     separation_table,
     text_verdicts,
 )
+from .controls import PLACEBO, CrossedMatrix, crossed_matrix, placebo_for
 from .encoder import Encoder, Progress
 from .errors import InputError
 from .instructions import NO_INSTRUCTION, check_instructions
 from .jobs import checkpoint
-from .metrics import instruction_effect, label_separation
+from .metrics import SEPARATION_METRICS
+from .neighbours import DEFAULT_K, NeighbourMovement, neighbour_movement
 from .phrasings import PhrasingReport, phrasing_report
 from .projection import MIN_NEIGHBOURHOOD_POINTS, project, project_pair
 from .similarity import cosine_similarity_matrix, similarity_frame
+from .uncertainty import N_RESAMPLES, PairedBootstrap, interval_note, text_scores
 
 MAX_PLAYGROUND_TEXTS = 20
 
@@ -50,16 +53,29 @@ def truncation_note(encoder: Encoder, texts: Sequence[str], instructions: Sequen
             "included); only their beginning was embedded.")
 
 
-def one_text_many_instructions(encoder: Encoder, text: str, instructions: Sequence[str | None]) -> pd.DataFrame:
-    """Cosine similarity between the vectors of one ``text`` under each instruction (K x K)."""
+def placebo_label(placebo: str) -> str:
+    """How the placebo is named in tables and legends."""
+    return f"{PLACEBO}: {placebo.strip()}"
+
+
+def one_text_many_instructions(encoder: Encoder, text: str, instructions: Sequence[str | None],
+                               placebo: bool = False) -> pd.DataFrame:
+    """Cosine similarity between the vectors of one ``text`` under each instruction (K x K).
+
+    With ``placebo``, a last row/column holds the text under a neutral prefix of the instructions' median
+    token length, so each instruction's distance from "no instruction" can be read against a prefix's.
+    """
     text = (text or "").strip()
     if not text:
         raise InputError("Enter a text to embed.")
     instructions = check_instructions(instructions)
     if len(instructions) < 2:
         raise InputError("Enter at least two instructions to compare (a blank one means 'no instruction').")
-    vectors = encoder.encode([text] * len(instructions), instruction=instructions)
     labels = [instruction_label(i) for i in instructions]
+    neutral, _ = placebo_for(instructions, encoder.count_tokens) if placebo else ("", "")
+    if neutral:
+        instructions, labels = [*instructions, neutral], [*labels, placebo_label(neutral)]
+    vectors = encoder.encode([text] * len(instructions), instruction=instructions)
     return similarity_frame(cosine_similarity_matrix(vectors), labels)
 
 
@@ -87,28 +103,41 @@ def compare_phrasings(
     phrasings: Sequence[str | None],
     include_no_instruction: bool = True,
     progress: Progress | None = None,
+    include_placebo: bool = True,
+    random_state: int = 0,
 ) -> PhrasingReport:
-    """Encode ``texts`` under each phrasing (and none) and report how the spaces agree and separate labels."""
+    """Encode ``texts`` under each phrasing (and none, and a placebo) and report how the spaces agree and
+    separate labels; no instruction and the placebo are controls, never "best". Notes: truncation, placebo."""
     phrasings = [p for p in check_instructions(phrasings) if p]
     if not phrasings:
         raise InputError("Enter at least one phrasing of the instruction.")
-    if include_no_instruction:
-        phrasings = ["", *phrasings]
     texts = list(texts)
-    vectors = _encode_each(encoder, texts, phrasings, progress)
+    neutral, placebo_note = placebo_for(phrasings, encoder.count_tokens) if include_placebo else ("", "")
+    controls = ([""] if include_no_instruction else []) + ([neutral] if neutral else [])
+    spaces = [*controls, *phrasings]
+    vectors = _encode_each(encoder, texts, spaces, progress)
     checkpoint("comparing the phrasings")
-    return phrasing_report({instruction_label(p): v for p, v in zip(phrasings, vectors)}, labels)
+    names = [placebo_label(p) if p and p == neutral else instruction_label(p) for p in spaces]
+    report = phrasing_report(dict(zip(names, vectors)), labels, controls=names[: len(controls)],
+                             placebo=placebo_label(neutral) if neutral else None, random_state=random_state)
+    report.notes = [n for n in (truncation_note(encoder, texts, spaces), placebo_note, *report.notes) if n]
+    return report
 
 
 @dataclass
 class ProjectionComparison:
-    """Two layouts of the same texts (B aligned to A) with their label separation metrics."""
+    """Two layouts of the same texts (B aligned to A) with their label separation metrics.
+
+    ``effect`` rows: knn_accuracy, silhouette; columns: metric, without (A), with (B), delta (B − A) with
+    delta_low / delta_high (95 %), placebo (a neutral prefix as long as B) and b_vs_placebo with its interval.
+    """
 
     coords_a: np.ndarray
     coords_b: np.ndarray
     metrics_a: dict[str, float | None]
     metrics_b: dict[str, float | None]
-    effect: pd.DataFrame  # metric, without (A), with (B), delta
+    effect: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
 
 
 def compare_projections(
@@ -122,18 +151,117 @@ def compare_projections(
     progress: Progress | None = None,
     **params: object,
 ) -> ProjectionComparison:
-    """Project ``texts`` embedded under instruction A and under B side by side, B aligned to A."""
+    """Project ``texts`` embedded under instruction A and under B side by side, B aligned to A; with labels,
+    the separation under A, B and B's placebo, and B − A and B − placebo with bootstrap intervals."""
     instruction_a, instruction_b = instruction_a or "", instruction_b or ""
     if instruction_a.strip() == instruction_b.strip():
         raise InputError("Instructions A and B are the same; change one of them to see its effect.")
-    emb_a, emb_b = _encode_each(encoder, list(texts), [instruction_a, instruction_b], progress)
+    texts = list(texts)
+    neutral, placebo_note = placebo_for([instruction_b], encoder.count_tokens)
+    wanted = [instruction_a, instruction_b] + ([neutral] if labels is not None and neutral else [])
+    emb_a, emb_b, *emb_placebo = _encode_each(encoder, texts, wanted, progress)
     checkpoint("the projection")
     coords_a, coords_b = project_pair(emb_a, emb_b, method=method, random_state=random_state, **params)
+    notes = [n for n in (truncation_note(encoder, texts, wanted),) if n]
     if labels is None:
-        return ProjectionComparison(coords_a, coords_b, {}, {}, pd.DataFrame())
+        return ProjectionComparison(coords_a, coords_b, {}, {}, pd.DataFrame(), notes)
     checkpoint("the label metrics")
-    effect = instruction_effect(emb_a, emb_b, labels)
-    return ProjectionComparison(coords_a, coords_b, label_separation(emb_a, labels), label_separation(emb_b, labels), effect)
+    spaces = {"a": emb_a, "b": emb_b, **({"placebo": emb_placebo[0]} if emb_placebo else {})}
+    effect, metrics, effect_notes = _separation_effect(spaces, labels, random_state)
+    notes += [*effect_notes, *([placebo_note] if emb_placebo else [])]
+    return ProjectionComparison(coords_a, coords_b, metrics["a"], metrics["b"], effect, notes)
+
+
+def _separation_effect(spaces: dict[str, np.ndarray], labels: Sequence[object], random_state: int
+                       ) -> tuple[pd.DataFrame, dict[str, dict[str, float | None]], list[str]]:
+    """Spaces "a", "b" (and "placebo"): the effect table, each space's metrics, and notes."""
+    scores = {name: text_scores(space, labels, random_state=random_state) for name, space in spaces.items()}
+    note = scores["a"].note
+    if not scores["a"].usable:
+        empty = dict.fromkeys(SEPARATION_METRICS)
+        return pd.DataFrame(), {name: empty for name in spaces}, [note]
+    rows, metrics = [], {name: {} for name in spaces}
+    for metric in SEPARATION_METRICS:
+        boot = PairedBootstrap({name: getattr(s, metric) for name, s in scores.items()},
+                               N_RESAMPLES, random_state)
+        for name in spaces:
+            metrics[name][metric] = boot.estimates[name]
+        delta = boot.difference("b", "a")
+        row = {"metric": metric, "without": boot.estimates["a"], "with": boot.estimates["b"], "delta": delta.estimate,
+               "delta_low": delta.low, "delta_high": delta.high}
+        if "placebo" in spaces:
+            versus = boot.difference("b", "placebo")
+            row.update({"placebo": boot.estimates["placebo"], "b_vs_placebo": versus.estimate,
+                        "b_vs_placebo_low": versus.low, "b_vs_placebo_high": versus.high})
+        rows.append(row)
+    return pd.DataFrame(rows), metrics, [n for n in (note, interval_note(N_RESAMPLES, random_state)) if n]
+
+
+def crossed_label_matrix(
+    encoder: Encoder,
+    texts: Sequence[str],
+    label_columns: dict[str, Sequence[object]],
+    instructions: Sequence[str | None],
+    progress: Progress | None = None,
+    random_state: int = 0,
+) -> CrossedMatrix:
+    """kNN accuracy and silhouette for (no instruction, placebo, each instruction) × each label column.
+
+    The paper's claim at a glance: an instruction for a task should separate that task's labels best.
+    """
+    given = [i for i in check_instructions(instructions) if i.strip()]
+    if not given:
+        raise InputError("Enter at least one instruction (one per line) to cross with the label columns.")
+    if not label_columns:
+        raise InputError("Pick at least one label column.")
+    texts = list(texts)
+    neutral, placebo_note = placebo_for(given, encoder.count_tokens)
+    spaces = ["", neutral, *given]
+    vectors = _encode_each(encoder, texts, spaces, progress)
+    checkpoint("the crossed matrix")
+    names = [instruction_label(""), placebo_label(neutral), *(instruction_label(i) for i in given)]
+    result = crossed_matrix(dict(zip(names, vectors)), label_columns, placebo=names[1], random_state=random_state)
+    result.notes = [n for n in (truncation_note(encoder, texts, spaces), placebo_note, *result.notes) if n]
+    return result
+
+
+@dataclass
+class InstructionMovement:
+    """How neighbourhoods change from instruction A to B: per-text overlap (``movement``, with the placebo of
+    B as reference) and both layouts, B aligned to A."""
+
+    movement: NeighbourMovement
+    coords_a: np.ndarray
+    coords_b: np.ndarray
+    placebo: str
+    notes: list[str] = field(default_factory=list)
+
+
+def neighbour_movement_between(
+    encoder: Encoder,
+    texts: Sequence[str],
+    instruction_a: str | None,
+    instruction_b: str | None,
+    k: int = DEFAULT_K,
+    method: str = "umap",
+    random_state: int = 0,
+    progress: Progress | None = None,
+) -> InstructionMovement:
+    """Each text's k-NN overlap between instruction A and B; the reference is A against B's placebo."""
+    instruction_a, instruction_b = instruction_a or "", instruction_b or ""
+    if instruction_a.strip() == instruction_b.strip():
+        raise InputError("Instructions A and B are the same; change one of them to see neighbours move.")
+    texts = list(texts)
+    neutral, placebo_note = placebo_for([instruction_b], encoder.count_tokens)
+    wanted = [instruction_a, instruction_b, *([neutral] if neutral else [])]
+    emb_a, emb_b, *emb_placebo = _encode_each(encoder, texts, wanted, progress)
+    checkpoint("the neighbour movement")
+    movement = neighbour_movement(emb_a, emb_b, k, reference=emb_placebo[0] if emb_placebo else None,
+                                  random_state=random_state)
+    checkpoint("the projection")
+    coords_a, coords_b = project_pair(emb_a, emb_b, method=method, random_state=random_state)
+    notes = [n for n in (truncation_note(encoder, texts, wanted), placebo_note, *movement.notes) if n]
+    return InstructionMovement(movement, coords_a, coords_b, neutral, notes)
 
 
 def compare_models(
@@ -188,8 +316,11 @@ def compare_models_phrasings(
         raise InputError("Pick a label column: the two models are compared by how well each phrasing separates "
                          "the labels.")
     texts = list(texts)
-    report_a = compare_phrasings(encoder_a, texts, labels, phrasings, include_no_instruction, progress)
-    report_b = compare_phrasings(encoder_b, texts, labels, phrasings, include_no_instruction, progress)
+    # no placebo here: each model's placebo is matched to its own tokenizer, so the rows would not pair up
+    report_a = compare_phrasings(encoder_a, texts, labels, phrasings, include_no_instruction, progress,
+                                 include_placebo=False)
+    report_b = compare_phrasings(encoder_b, texts, labels, phrasings, include_no_instruction, progress,
+                                 include_placebo=False)
     notes = _comparison_notes(encoder_a, encoder_b, texts, labels, phrasings)
     return ModelPhrasingComparison(encoder_a.name, encoder_b.name, phrasing_table(report_a.metrics, report_b.metrics),
                                    report_a.best, report_b.best, notes)
@@ -277,8 +408,9 @@ def cluster_texts(
     out.iloc[positions, out.columns.get_loc("x")] = coords[:, 0]
     out.iloc[positions, out.columns.get_loc("y")] = coords[:, 1]
 
+    notes = [truncation_note(encoder, texts, [instruction]), *result.notes]  # clustering's: HDBSCAN's noise share
     return ClusteredTable(out, summary, table_embeddings(vectors, positions, len(frame)), result.n_clusters,
-                          result.silhouette, list(result.notes))
+                          result.silhouette, [n for n in notes if n])
 
 
 def table_embeddings(vectors: np.ndarray, row_index: np.ndarray, n_rows: int) -> np.ndarray:

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .similarity import unique_labels
+
 # Above this many points scatters use WebGL (Scattergl) so panning stays smooth up to the row cap.
 WEBGL_MIN_POINTS = 1500
 _PALETTE = (
@@ -103,23 +105,7 @@ def scatter(
     """2-D scatter, one trace per colour value (so the legend toggles groups), text shown on hover.
 
     ``names`` gives a colour value (as shown, e.g. "3") a longer legend entry."""
-    coords = np.asarray(coords)
-    groups = pd.Series(["all"] * len(coords) if color_by is None else [_label(v) for v in color_by])
-    trace_type = go.Scattergl if len(coords) >= WEBGL_MIN_POINTS else go.Scatter
-    hover = [escape(t, 60) for t in hover_texts]
-    figure = go.Figure()
-    order = sorted(groups.unique(), key=lambda g: (g in {"noise", "(missing)"}, _natural(g)))
-    for i, group in enumerate(order):
-        idx = np.flatnonzero(groups.to_numpy() == group)
-        color = _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)]
-        figure.add_trace(
-            trace_type(
-                x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape((names or {}).get(group, group)),
-                marker={"size": 7 if len(coords) < 2000 else 4, "color": color, "opacity": 0.85},
-                text=[hover[j] for j in idx], customdata=idx,
-                hovertemplate=f"<b>{escape(group)}</b><br>%{{text}}<extra></extra>",
-            )
-        )
+    figure = go.Figure(_group_traces(np.asarray(coords), hover_texts, color_by, names=names))
     figure.update_layout(
         title=escape(title, TITLE_WIDTH), height=520, margin=_TITLE_MARGIN,
         legend={"title": {"text": escape(color_title)}, "itemsizing": "constant"},
@@ -160,33 +146,40 @@ def scatter_pair(
     """
     from plotly.subplots import make_subplots
 
-    groups = pd.Series(["all"] * len(coords_a) if color_by is None else [_label(v) for v in color_by])
-    trace_type = go.Scattergl if len(coords_a) >= WEBGL_MIN_POINTS else go.Scatter
-    hover = [escape(t, 60) for t in hover_texts]
     figure = make_subplots(rows=1, cols=2, subplot_titles=[escape(t, 60) for t in titles], horizontal_spacing=0.04)
-    order = sorted(groups.unique(), key=lambda g: (g in {"noise", "(missing)"}, _natural(g)))
-    panels = ((np.asarray(coords_a), wrong_a), (np.asarray(coords_b), wrong_b))
-    for col, (coords, wrong) in enumerate(panels, start=1):
-        crosses = np.zeros(len(coords), dtype=bool) if wrong is None else np.asarray(wrong, dtype=bool)
-        for i, group in enumerate(order):
-            idx = np.flatnonzero(groups.to_numpy() == group)
-            figure.add_trace(
-                trace_type(
-                    x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape(group), legendgroup=group,
-                    showlegend=col == 1,
-                    marker={"size": 7 if len(coords) < 2000 else 4, "opacity": 0.85,
-                            "color": _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)],
-                            "symbol": np.where(crosses[idx], "x", "circle").tolist()},
-                    text=[hover[j] + ("<br><i>kNN gets this one wrong</i>" if crosses[j] else "") for j in idx],
-                    customdata=idx, hovertemplate=f"<b>{escape(group)}</b><br>%{{text}}<extra></extra>",
-                ),
-                row=1, col=col,
-            )
+    for col, (coords, wrong) in enumerate(((coords_a, wrong_a), (coords_b, wrong_b)), start=1):
+        for trace in _group_traces(np.asarray(coords), hover_texts, color_by, wrong, showlegend=col == 1):
+            figure.add_trace(trace, row=1, col=col)
     figure.update_xaxes(showticklabels=False, title="")
     figure.update_yaxes(showticklabels=False, title="")
     figure.update_layout(height=520, margin={"l": 10, "r": 10, "t": 50, "b": 10}, showlegend=color_by is not None,
                          legend={"title": {"text": escape(color_title)}, "itemsizing": "constant"})
     return figure
+
+
+def _group_traces(coords: np.ndarray, hover_texts: Sequence[str], color_by: Sequence[object] | None,
+                  wrong: Sequence[bool] | None = None, showlegend: bool = True,
+                  names: Mapping[str, str] | None = None) -> list[go.Scatter | go.Scattergl]:
+    """One marker trace per colour value (legend-grouped by it, named by ``names`` where given); ``wrong``
+    points drawn as crosses."""
+    groups = pd.Series(["all"] * len(coords) if color_by is None else [_label(v) for v in color_by])
+    crosses = np.zeros(len(coords), dtype=bool) if wrong is None else np.asarray(wrong, dtype=bool)
+    trace_type = go.Scattergl if len(coords) >= WEBGL_MIN_POINTS else go.Scatter
+    hover = [escape(t, 60) + ("<br><i>kNN gets this one wrong</i>" if x else "") for t, x in zip(hover_texts, crosses)]
+    order = sorted(groups.unique(), key=lambda g: (g in {"noise", "(missing)"}, _natural(g)))
+    traces = []
+    for i, group in enumerate(order):
+        idx = np.flatnonzero(groups.to_numpy() == group)
+        marker = {"size": 7 if len(coords) < 2000 else 4, "opacity": 0.85,
+                  "color": _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)]}
+        if crosses.any():
+            marker["symbol"] = np.where(crosses[idx], "x", "circle").tolist()
+        traces.append(trace_type(
+            x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape((names or {}).get(group, group)),
+            legendgroup=group, showlegend=showlegend, marker=marker, text=[hover[j] for j in idx], customdata=idx,
+            hovertemplate=f"<b>{escape(group)}</b><br>%{{text}}<extra></extra>",
+        ))
+    return traces
 
 
 def metric_bars_pair(frame: pd.DataFrame, category: str, metrics: Sequence[str], names: tuple[str, str] = ("A", "B"),
@@ -215,17 +208,25 @@ def metric_bars_pair(frame: pd.DataFrame, category: str, metrics: Sequence[str],
 
 def metric_bars(frame: pd.DataFrame, category: str, metrics: Sequence[str], title: str = "",
                 highlight: str | None = None) -> go.Figure:
-    """Grouped bars: one group per row of ``frame[category]``, one bar per metric; ``highlight`` in bold."""
+    """Grouped bars: one group per row of ``frame[category]``, one bar per metric; ``highlight`` in bold;
+    error bars where ``frame`` has ``{metric}_low`` and ``{metric}_high`` columns."""
     labels = [escape(v, 30) for v in frame[category]]
     if highlight is not None:
         labels = [f"<b>★ {lab}</b>" if v == highlight else lab for lab, v in zip(labels, frame[category])]
-    figure = go.Figure(
-        [go.Bar(name=m.replace("_", " "), x=labels, y=frame[m], text=frame[m].map(_fmt), textposition="outside")
-         for m in metrics]
-    )
+    figure = go.Figure([go.Bar(name=m.replace("_", " "), x=labels, y=frame[m], text=frame[m].map(_fmt),
+                               textposition="outside", error_y=_interval_bars(frame, m)) for m in metrics])
     figure.update_layout(barmode="group", title=escape(title, TITLE_WIDTH), height=420, yaxis={"range": [min(0, frame[list(metrics)].min().min() - 0.05), 1.08]},
                          margin=_TITLE_MARGIN)
     return figure
+
+
+def _interval_bars(frame: pd.DataFrame, metric: str) -> dict | None:
+    """Plotly error bars from ``{metric}_low`` / ``{metric}_high`` columns (95 % intervals), when present."""
+    if f"{metric}_low" not in frame or f"{metric}_high" not in frame:
+        return None
+    value, low, high = (pd.to_numeric(frame[c], errors="coerce") for c in (metric, f"{metric}_low", f"{metric}_high"))
+    return {"type": "data", "symmetric": False, "array": (high - value).tolist(), "arrayminus": (value - low).tolist(),
+            "thickness": 1.2, "width": 4}
 
 
 def _fmt(value: object) -> str:
@@ -246,3 +247,69 @@ def _natural(label: str) -> tuple[int, float | str]:
         return (0, float(label))
     except ValueError:
         return (1, label)
+
+
+def crossed_heatmap(table: pd.DataFrame) -> go.Figure:
+    """Instructions × label columns, one panel per metric (kNN accuracy, silhouette), each cell with its
+    95 % interval; cells that could not be scored read "too few texts" instead of a number.
+
+    ``table``: ``controls.CrossedMatrix.table`` (instruction, label_column, metric, metric_low, metric_high).
+    """
+    from plotly.subplots import make_subplots
+
+    rows = list(dict.fromkeys(table["instruction"]))
+    columns = list(dict.fromkeys(table["label_column"]))
+    panels = (("knn_accuracy", "kNN accuracy"), ("silhouette", "silhouette"))
+    figure = make_subplots(rows=1, cols=2, subplot_titles=[title for _, title in panels], horizontal_spacing=0.12)
+    cells = table.set_index(["instruction", "label_column"])
+    # instructions often differ only at the end: keep both ends, and distinct (plotly merges equal labels)
+    ticks = [escape(t) for t in unique_labels([r if len(r) <= 44 else f"{r[:20]}…{r[-23:]}" for r in rows])]
+    for k, (metric, title) in enumerate(panels):
+        z = [[_number(cells.loc[(r, c), metric]) for c in columns] for r in rows]
+        text = [[_cell_text(cells.loc[(r, c)], metric) for c in columns] for r in rows]
+        figure.add_trace(
+            go.Heatmap(z=z, x=[escape(c, 20) for c in columns], y=ticks, text=text, texttemplate="%{text}",
+                       colorscale="Viridis", showscale=False,
+                       customdata=[[escape(r, 60)] * len(columns) for r in rows], name=title,
+                       hovertemplate="%{customdata}<br>%{x}: %{text}<extra>" + title + "</extra>"),
+            row=1, col=k + 1,
+        )
+        if k:
+            figure.update_yaxes(showticklabels=False, row=1, col=k + 1)
+    figure.update_yaxes(autorange="reversed")
+    figure.update_layout(height=max(320, 70 * len(rows) + 120), margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return figure
+
+
+def _number(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _cell_text(row: pd.Series, metric: str) -> str:
+    if _number(row[metric]) is None:
+        return "too few texts"
+    return f"{row[metric]:.3f}<br>[{row[f'{metric}_low']:.3f}, {row[f'{metric}_high']:.3f}]"
+
+
+def movement_scatter(coords_a: np.ndarray, coords_b: np.ndarray, hover_texts: Sequence[str],
+                     movement: np.ndarray, titles: tuple[str, str] = ("A", "B")) -> go.Figure:
+    """The same texts in layout A and in layout B (aligned to A), coloured by how much their neighbours
+    changed (1 − overlap: 0 same neighbours, 1 none shared)."""
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=1, cols=2, subplot_titles=[escape(t, 60) for t in titles], horizontal_spacing=0.04)
+    trace_type = go.Scattergl if len(coords_a) >= WEBGL_MIN_POINTS else go.Scatter
+    hover = [escape(t, 60) for t in hover_texts]
+    for k, coords in enumerate((np.asarray(coords_a), np.asarray(coords_b))):
+        figure.add_trace(
+            trace_type(x=coords[:, 0], y=coords[:, 1], mode="markers", text=hover, customdata=np.asarray(movement),
+                       marker={"size": 7 if len(coords) < 2000 else 4, "color": np.asarray(movement),
+                               "colorscale": "Plasma", "cmin": 0, "cmax": 1, "showscale": k == 1,
+                               "colorbar": {"title": {"text": "changed"}, "x": 1.02, "len": 0.8}},
+                       hovertemplate="%{text}<br>neighbours changed %{customdata:.2f}<extra></extra>", showlegend=False),
+            row=1, col=k + 1,
+        )
+    figure.update_xaxes(showticklabels=False)
+    figure.update_yaxes(showticklabels=False)
+    figure.update_layout(height=520, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return figure

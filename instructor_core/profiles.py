@@ -54,6 +54,7 @@ class ModelProfile:
     style: Style = "instructor"
     presets: tuple[tuple[str, str], ...] = ()  # (name, full prompt) from the model's own configuration
     remote_code: bool = False  # the checkpoint runs code from its repository (auto_map or custom modules)
+    default_prompt: str = ""  # its config's default_prompt_name: what sentence-transformers adds to a bare text
 
     @property
     def instruction_tuned(self) -> bool:
@@ -67,11 +68,12 @@ class ModelProfile:
         """The exact string the model reads before the text for ``instruction`` ("" for none).
 
         Templated families wrap a task phrase; an instruction that already is a full prompt of the model
-        (one of its named prompts, or starting like the template) is used as it is.
+        (one of its named prompts, or starting like the template) is used as it is. No instruction gives
+        the model's default prompt, as ``SentenceTransformer.encode`` without a prompt does (usually none).
         """
         instruction = (instruction or "").lstrip()
         if not instruction.strip():
-            return ""
+            return self.default_prompt
         if not self.templated or instruction in dict(self.presets).values():
             return instruction
         if instruction.startswith(self.template.split(TASK)[0]):
@@ -84,23 +86,23 @@ class ModelProfile:
 
     def describe(self) -> str:
         """One line: the template and the pooling, for banners and listings."""
-        template = "the instruction as typed" if not self.templated else "`{}`".format(self.template.replace("\n", "\\n"))
+        shown = self.template.replace("\n", "\\n")
+        template = f"`{shown}`" if self.templated else "the instruction as typed"
         pooled = "including the prompt" if self.include_prompt else "leaving the instruction out of the pool"
         return f"{self.label}: {template}, {self.pooling} pooling {pooled}"
 
 
-# Families of known hub ids (by id prefix), for what the files alone cannot tell: hkunlp's INSTRUCTOR and
-# sentence-t5 share one layout, BGE keeps its query prefix in its model card, not in its config.
+# Families of known hub ids (lower-cased, matched from the start), for what the files alone cannot tell:
+# hkunlp's INSTRUCTOR and sentence-t5 share one layout; BGE keeps its query prefix in its model card.
 _KNOWN_IDS: tuple[tuple[str, str], ...] = (
-    ("hkunlp/instructor-", "instructor"),
-    ("google/embeddinggemma-", "embeddinggemma"),
-    ("qwen/qwen3-embedding-", "qwen3"),
-    ("alibaba-nlp/gte-qwen2-", "gte-qwen2"),
-    ("intfloat/e5-mistral-7b-instruct", "e5-instruct"),
-    ("intfloat/multilingual-e5-large-instruct", "e5-instruct"),
-    ("baai/bge-", "bge"),
-    ("snowflake/snowflake-arctic-embed-", "bge"),
-    ("nomic-ai/nomic-embed-text-", "nomic"),
+    (r"hkunlp/instructor-", "instructor"),
+    (r"google/embeddinggemma-", "embeddinggemma"),
+    (r"qwen/qwen3-embedding-", "qwen3"),
+    (r"alibaba-nlp/gte-qwen2-.*-instruct$", "gte-qwen2"),
+    (r"intfloat/(e5-mistral-7b-instruct|multilingual-e5-large-instruct)$", "e5-instruct"),
+    (r"baai/bge-(small|base|large)-en(-v1\.5)?$", "bge"),  # the zh models have a Chinese prefix
+    (r"snowflake/snowflake-arctic-embed-(xs|s|m|m-long|l|m-v1\.5)$", "bge"),
+    (r"nomic-ai/nomic-embed-text-v1(\.5)?$", "nomic"),
 )
 _BGE_QUERY = "Represent this sentence for searching relevant passages: "
 _KNOWN_PREFIXES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -151,7 +153,8 @@ class ModelFiles:
         modules = _json(root, "modules.json") or []
         pooling_path = next((m.get("path", "") for m in modules if str(m.get("type", "")).endswith("Pooling")), None)
         pooling = _json(root, f"{pooling_path}/config.json") if pooling_path else {}
-        return cls(modules, pooling or {}, _json(root, "config.json") or {}, _json(root, "config_sentence_transformers.json") or {})
+        config, st_config = _json(root, "config.json"), _json(root, "config_sentence_transformers.json")
+        return cls(modules, pooling or {}, config or {}, st_config or {})
 
     @property
     def pooling_mode(self) -> str:
@@ -161,9 +164,10 @@ class ModelFiles:
             return mode
         if isinstance(mode, list) and mode:
             return "+".join(mode)
-        legacy = [key[len("pooling_mode_"):] for key, on in self.pooling.items() if key.startswith("pooling_mode_") and on]
-        names = {"cls_token": "cls", "mean_tokens": "mean", "max_tokens": "max", "mean_sqrt_len_tokens": "mean_sqrt_len",
-                 "weightedmean_tokens": "weightedmean", "lasttoken": "lasttoken"}
+        legacy = [key.removeprefix("pooling_mode_") for key, on in self.pooling.items()
+                  if key.startswith("pooling_mode_") and on]
+        names = {"cls_token": "cls", "mean_tokens": "mean", "max_tokens": "max", "weightedmean_tokens": "weightedmean",
+                 "mean_sqrt_len_tokens": "mean_sqrt_len", "lasttoken": "lasttoken"}
         return "+".join(names.get(m, m) for m in legacy) or "mean"
 
     @property
@@ -178,7 +182,8 @@ class ModelFiles:
     @property
     def remote_code(self) -> bool:
         """True when loading would run code from the repository (transformers auto_map, custom modules)."""
-        custom = any(not str(m.get("type", "sentence_transformers")).startswith("sentence_transformers") for m in self.modules)
+        types = [str(m.get("type", "sentence_transformers")) for m in self.modules]
+        custom = any(not t.startswith("sentence_transformers") for t in types)
         return bool(self.config.get("auto_map")) or custom
 
     @property
@@ -208,9 +213,9 @@ def hub_id_of(folder: str | Path | None) -> str | None:
 
 
 def known_family(hub_id: str | None) -> str | None:
-    """The family of a known hub id (case-insensitive prefix match), else None."""
+    """The family of a known hub id (case-insensitive), else None."""
     lowered = (hub_id or "").lower()
-    return next((family for prefix, family in _KNOWN_IDS if lowered.startswith(prefix)), None) if lowered else None
+    return next((family for pattern, family in _KNOWN_IDS if re.match(pattern, lowered)), None) if lowered else None
 
 
 def detect_profile(folder: str | Path | None, hub_id: str | None = None, name: str = "") -> ModelProfile:
@@ -227,7 +232,7 @@ def detect_profile(folder: str | Path | None, hub_id: str | None = None, name: s
     marked_instructor = "instructor" in f"{hub_id or ''} {name} {Path(folder).name if folder else ''}".lower()
     if files.pooling.get("include_prompt") is False or family == "instructor" or (
             family is None and files.model_type in _T5_TYPES and files.has_dense and marked_instructor):
-        return _profile(files, "instructor", TASK, include_prompt=False, instructions="free", style="instructor")
+        return instructor_profile(folder)
     if family is None:
         family = _family_from_files(files)
     if family == "embeddinggemma":
@@ -237,6 +242,13 @@ def detect_profile(folder: str | Path | None, hub_id: str | None = None, name: s
     if family in {"bge", "nomic", "prefix"}:
         return _profile(files, family, TASK, instructions="fixed", extra=_KNOWN_PREFIXES.get(family, ()))
     return _profile(files, "plain", TASK)
+
+
+def instructor_profile(folder: str | Path | None) -> ModelProfile:
+    """The INSTRUCTOR profile for the model in ``folder``: the instruction read but left out of the pool.
+    Detection gives it to INSTRUCTOR checkpoints; training asks for it to turn any base model into one."""
+    return _profile(ModelFiles.read(folder), "instructor", TASK, include_prompt=False, instructions="free",
+                    style="instructor")
 
 
 def _family_from_files(files: ModelFiles) -> str:
@@ -263,5 +275,6 @@ def _profile(files: ModelFiles, family: str, template: str, *, include_prompt: b
              instructions: Instructions = "none", style: Style = "instructor",
              extra: tuple[tuple[str, str], ...] = ()) -> ModelProfile:
     presets = tuple(dict.fromkeys([*files.prompts.items(), *extra]))
+    default = files.prompts.get(str(files.st_config.get("default_prompt_name")), "")
     return ModelProfile(family, LABELS[family], template, files.pooling_mode, include_prompt, instructions, style,
-                        presets, files.remote_code)
+                        presets, files.remote_code, default)

@@ -22,6 +22,7 @@ from .common import (
     wire_cancel,
     write_csv,
 )
+from .share import SharedPage
 
 ALGORITHMS = {"k-means": "kmeans", "HDBSCAN": "hdbscan", "Agglomerative": "agglomerative"}
 PROJECTIONS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
@@ -39,7 +40,7 @@ def _parse_k(value: str) -> int | str:
     return int(value)
 
 
-def build(ctx: AppContext, model: gr.Dropdown) -> None:
+def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
     gr.Markdown(
         "Upload a CSV (or use a sample), choose the text column and an instruction that names what the "
         "clusters should be about, and cluster. Downloads keep **every original row and column** and add "
@@ -89,16 +90,16 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         csv_path = write_csv(result.frame, ctx, "clustered.csv")
         emb_path = write_embeddings(result.embeddings, output_path(ctx, f"embeddings{fmt}"))
         quality = "" if result.silhouette is None else f" Silhouette {result.silhouette:.3f}."
-        notes = " ".join([*dataset.notes, *result.notes,
-                          explore.truncation_note(encoder, dataset.texts, [instruction_value])])
+        notes = " ".join([*dataset.notes, *result.notes])
         return (scatter, result.summary, csv_path, str(emb_path),
                 status(f"{len(dataset.texts):,} texts in {result.n_clusters} clusters.{quality} {notes}".strip()))
 
-    event = run.click(
-        run_clustering,
-        [model, data.choice, data.upload, data.text_column, instruction, algorithm, n_clusters, projection,
-         embeddings_format],
-        [figure, summary, csv_file, embeddings_file, message],
-        api_name="cluster", time_limit=ctx.time_limit,
-    )
+    action = (run_clustering, [model, data.choice, data.upload, data.text_column, instruction, algorithm, n_clusters,
+                               projection, embeddings_format],
+              [figure, summary, csv_file, embeddings_file, message])
+    shared = SharedPage("cluster", {"dataset": data.choice, "instruction": instruction, "algorithm": algorithm,
+                                    "k": n_clusters, "projection": projection}, [action], dataset=data)
+    event = run.click(*action, api_name="cluster", time_limit=ctx.time_limit)
     wire_cancel(ctx, "cluster", cancel, event, message)
+    shared.runs.append(event)
+    return shared

@@ -59,6 +59,11 @@ class RunningJobs:
                 if not self._jobs[key]:
                     del self._jobs[key]
 
+    def __len__(self) -> int:
+        """How many jobs are running."""
+        with self._lock:
+            return sum(len(running) for running in self._jobs.values())
+
     def cancel(self, key: tuple[str, str]) -> int:
         """Cancel the jobs running under ``key``; how many there were."""
         with self._lock:
@@ -184,6 +189,14 @@ def model_banner(encoder: Encoder, hosted: bool = False) -> str:
 PREVIEW_TEXT = "⟨text⟩"
 
 
+def loaded_encoder(ctx: AppContext, model_name: str) -> Encoder | None:
+    """The encoder for ``model_name``, or None when it cannot load (the model picker says why)."""
+    try:
+        return ctx.pool.get(model_name)
+    except (InputError, ModelLoadError):
+        return None
+
+
 def preview_markdown(encoder: Encoder, instructions: list[str | None], who: str = "The model") -> str:
     """Markdown: the exact string the model reads for each instruction (its family's template applied),
     with the text shown as ⟨text⟩ and line breaks as ↵."""
@@ -200,10 +213,8 @@ def instruction_preview(ctx: AppContext, model: gr.Dropdown, box: gr.components.
     model picker. ``to_instructions`` turns the box's value into instructions (one per line, per row)."""
 
     def render(model_name: str, value: object) -> str:
-        try:
-            return preview_markdown(ctx.pool.get(model_name), to_instructions(value), who)
-        except (InputError, ModelLoadError):
-            return ""  # the picker shows why the model could not load
+        encoder = loaded_encoder(ctx, model_name)
+        return preview_markdown(encoder, to_instructions(value), who) if encoder else ""
 
     preview = gr.Markdown(render(model.value, box.value), elem_id=elem_id, elem_classes=["instruction-preview"])
     for event in (box.change, model.change):

@@ -13,6 +13,7 @@ from .common import (
     dataset_inputs,
     instruction_preview,
     load_dataset,
+    loaded_encoder,
     main_action,
     model_b_picker,
     model_columns,
@@ -20,15 +21,18 @@ from .common import (
     status,
     wire_cancel,
 )
+from .share import SharedPage
 
 
-def build(ctx: AppContext, model: gr.Dropdown) -> None:
-    sets = phrasing_sets(ctx.pool.get(model.value).profile.style)
+def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
+    sets = phrasing_sets(ctx.pool.get(model.value).profile.style)  # the app has loaded it already
     first = next(iter(sets))
     gr.Markdown(
         "The INSTRUCTOR paper found its models robust to how an instruction is worded. Check that on your data: "
         "enter several phrasings of one instruction (one per line). For each phrasing you get the label "
-        "separation (kNN accuracy, silhouette); the agreement matrices show how similar the spaces are."
+        "separation (kNN accuracy, silhouette) with 95 % intervals, beside no instruction and a same-length "
+        "placebo; a best phrasing is named only when it beats the runner-up beyond noise. The agreement matrices "
+        "show how similar the spaces are."
     )
     data = dataset_inputs(ctx, "phrasings")
     with gr.Row():
@@ -57,29 +61,29 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             ctx.pool.get(model_name), dataset.texts, dataset.labels, phrasings_text.splitlines(),
             include_no_instruction=bool(with_none), progress=progress_callback(progress),
         )
-        headline = (f"**Best phrasing:** {report.best}" if report.best
-                    else "Pick a label column to rank the phrasings.")
         return (
-            headline,
+            report.verdict,
             plots.metric_bars(report.metrics, "phrasing", ["knn_accuracy", "silhouette"], highlight=report.best),
             plots.similarity_heatmap(report.vector_agreement, "Vector agreement", zmin=0),
             plots.similarity_heatmap(report.rank_agreement, "Neighbourhood agreement", zmin=0),
             report.metrics.round(4),
-            status(f"{len(dataset.texts):,} texts × {len(report.metrics)} phrasings. {' '.join(dataset.notes)}".strip()),
+            status(f"{len(dataset.texts):,} texts × {len(report.metrics)} phrasings. "
+                   f"{' '.join([*dataset.notes, *report.notes])}".strip()),
         )
 
     def fill_set(name: str, model_name: str) -> str:
         """The example set in the style of the model's family (paper instructions or task phrases)."""
-        return "\n".join(phrasing_sets(ctx.pool.get(model_name).profile.style).get(name, []))
+        encoder = loaded_encoder(ctx, model_name)
+        return "\n".join(phrasing_sets(encoder.profile.style if encoder else "instructor").get(name, []))
 
     phrasing_set.change(fill_set, [phrasing_set, model], phrasings, api_visibility="private")
-    event = run.click(
-        compare,
-        [model, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
-        [best, bars, vector_agreement, rank_agreement, table, message],
-        api_name="compare_phrasings", time_limit=ctx.time_limit,
-    )
+    action = (compare, [model, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
+              [best, bars, vector_agreement, rank_agreement, table, message])
+    shared = SharedPage("phrasings", {"dataset": data.choice, "label": data.label_column, "phrasings": phrasings,
+                                      "none": include_none}, [action], dataset=data)
+    event = run.click(*action, api_name="compare_phrasings", time_limit=ctx.time_limit)
     wire_cancel(ctx, "compare_phrasings", cancel, event, message)
+    shared.runs.append(event)
 
     with gr.Accordion("Compare two models", open=False, elem_id="compare-phrasings"):
         gr.Markdown(
@@ -121,3 +125,4 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [compare_summary, compare_bars, compare_table, compare_message],
         api_name="compare_models_phrasings", time_limit=ctx.time_limit,
     )
+    return shared

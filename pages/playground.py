@@ -10,7 +10,8 @@ from instructor_core.encoder import Encoder
 from instructor_core.instructions import MAX_INSTRUCTIONS, NO_INSTRUCTION, build_instruction, instruction_presets
 from instructor_core.samples import PLAYGROUND_EXAMPLES
 
-from .common import AppContext, guarded, instruction_preview, main_action, status, write_csv
+from .common import AppContext, guarded, instruction_preview, loaded_encoder, main_action, status, write_csv
+from .share import SharedPage
 
 EXAMPLE_TEXT, EXAMPLE_INSTRUCTIONS = next(iter(PLAYGROUND_EXAMPLES.items()))
 EXAMPLE_TEXTS = "\n".join([
@@ -34,13 +35,16 @@ def _instruction_list(table) -> list[str]:
     return ["" if not row or row[0] is None else str(row[0]) for row in rows]
 
 
-def _presets(encoder: Encoder) -> dict[str, str]:
-    """The model's own named prompts, then the example library in its family's style."""
-    own = {f"this model's prompt: {name}": prompt for name, prompt in encoder.profile.presets}
-    return own | {f"{p.task_type}: {p.name}": p.instruction for p in instruction_presets(style=encoder.profile.style)}
+def _presets(encoder: Encoder | None) -> dict[str, str]:
+    """The model's own named prompts, then the example library in its family's style (the paper's
+    template when the model could not load)."""
+    profile = encoder.profile if encoder else None
+    own = {f"this model's prompt: {name}": prompt for name, prompt in (profile.presets if profile else ())}
+    examples = instruction_presets(style=profile.style if profile else "instructor")
+    return own | {f"{p.task_type}: {p.name}": p.instruction for p in examples}
 
 
-def build(ctx: AppContext, model: gr.Dropdown) -> None:
+def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
 
     gr.Markdown(
         "Enter a text and several instructions. Each instruction gives the text a different vector; "
@@ -55,8 +59,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     )
     instruction_preview(ctx, model, instructions, _instruction_list, "playground-preview")
     with gr.Row():
-        preset = gr.Dropdown(list(_presets(ctx.pool.get(model.value))), label="Add an example instruction", scale=3,
-                             elem_id="playground-preset")
+        preset = gr.Dropdown(list(_presets(loaded_encoder(ctx, model.value))), label="Add an example instruction",
+                             scale=3, elem_id="playground-preset")
         add_preset = gr.Button("Add", scale=1)
     with gr.Accordion("Build an instruction from the paper's template", open=False):
         with gr.Row():
@@ -69,6 +73,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [[example, _rows(ins)] for example, ins in PLAYGROUND_EXAMPLES.items()], [text, instructions],
         example_labels=list(PLAYGROUND_EXAMPLES), label="Example texts, each with instructions that fit it",
     )
+    placebo = gr.Checkbox(value=True, label="Add a placebo row", elem_id="playground-placebo",
+                          info="a neutral prefix as long as the instructions: how far any prefix moves the text")
     run = gr.Button("Compare instructions", variant="primary", elem_id="playground-run")
     message = gr.Markdown(elem_id="playground-status")
     heatmap = gr.Plot(label="Cosine similarity between the text's vectors", elem_id="playground-heatmap")
@@ -82,9 +88,10 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     texts_download = gr.File(label="Matrices as CSV (long format)")
 
     @main_action(ctx, "instruction_similarity", 3)
-    def compare(model_name, text_value, table):
+    def compare(model_name, text_value, table, with_placebo):
         encoder = ctx.pool.get(model_name)
-        matrix = explore.one_text_many_instructions(encoder, text_value, _instruction_list(table))
+        matrix = explore.one_text_many_instructions(encoder, text_value, _instruction_list(table),
+                                                    placebo=bool(with_placebo))
         path = write_csv(matrix.reset_index(names="instruction"), ctx, "instruction_similarity.csv")
         figure = plots.similarity_heatmap(matrix, f"“{plots.shorten(text_value, 80)}” under {len(matrix)} instructions")
         note = explore.truncation_note(encoder, [text_value], _instruction_list(table))
@@ -109,14 +116,17 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             return gr.update(), status(f"The table already holds {MAX_INSTRUCTIONS} instructions, the limit.", "warning")
         return _rows([*rows, instruction]), ""
 
-    run.click(compare, [model, text, instructions], [heatmap, download, message], api_name="instruction_similarity", time_limit=ctx.time_limit)
-    text.submit(compare, [model, text, instructions], [heatmap, download, message], api_visibility="private")
-    run_texts.click(compare_texts, [model, texts, instructions], [matrices, texts_download, texts_message],
-                    api_name="text_neighbours", time_limit=ctx.time_limit)
-    add_preset.click(lambda t, p, m: add_row(t, _presets(ctx.pool.get(m)).get(p, "")), [instructions, preset, model],
-                     [instructions, message], api_visibility="private")
-    model.change(lambda m: gr.update(choices=list(_presets(ctx.pool.get(m))), value=None), model, preset,
+    one_text = (compare, [model, text, instructions, placebo], [heatmap, download, message])
+    several = (compare_texts, [model, texts, instructions], [matrices, texts_download, texts_message])
+    runs = [run.click(*one_text, api_name="instruction_similarity", time_limit=ctx.time_limit),
+            text.submit(*one_text, api_visibility="private", time_limit=ctx.time_limit),
+            run_texts.click(*several, api_name="text_neighbours", time_limit=ctx.time_limit)]
+    add_preset.click(lambda t, p, m: add_row(t, _presets(loaded_encoder(ctx, m)).get(p, "")),
+                     [instructions, preset, model], [instructions, message], api_visibility="private")
+    model.change(lambda m: gr.update(choices=list(_presets(loaded_encoder(ctx, m))), value=None), model, preset,
                  api_visibility="private", show_progress="hidden")
     for part in (domain, text_type, objective):
         part.change(build_instruction, [domain, text_type, objective], built, api_visibility="private")
     add_built.click(add_row, [instructions, built], [instructions, message], api_visibility="private")
+    return SharedPage("playground", {"text": text, "instructions": instructions, "texts": texts}, [one_text, several],
+                      runs)

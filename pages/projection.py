@@ -22,9 +22,13 @@ from .common import (
     status,
     wire_cancel,
 )
+from .share import SharedPage
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 _FIRST = PROJECTION_EXAMPLES[0]
+EFFECT_COLUMNS = {"without": "A", "with": "B", "delta": "B − A", "delta_low": "B − A low", "delta_high": "B − A high",
+                  "b_vs_placebo": "B − placebo", "b_vs_placebo_low": "B − placebo low",
+                  "b_vs_placebo_high": "B − placebo high"}
 MAX_VERDICT_ROWS = 2000  # per-text verdicts shown (disagreements first); a 20k-row table is megabytes of page
 
 
@@ -46,7 +50,7 @@ def _method(method_name: str, neighbors: float, dist: float, perp: float) -> tup
     return key, params
 
 
-def build(ctx: AppContext, model: gr.Dropdown) -> None:
+def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
     gr.Markdown(
         "Embed a labeled dataset under two instructions and project both spaces to 2-D. The right plot is "
         "rotated onto the left one (Procrustes), so the same text sits in comparable places. Below each plot: "
@@ -86,7 +90,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         with gr.Column():
             plot_b = gr.Plot(label="Instruction B", elem_id="projection-plot-b")
             metrics_b = gr.Markdown(elem_id="projection-metrics-b")
-    effect = gr.Dataframe(label="Instruction effect (B minus A)", interactive=False, elem_id="projection-effect")
+    effect = gr.Dataframe(label="Instruction effect (B minus A, and B minus a same-length placebo; low/high: 95 % "
+                                "interval over texts)", interactive=False, elem_id="projection-effect")
     data.clears([plot_a, metrics_a, plot_b, metrics_b, effect, message])
 
     @main_action(ctx, "project", 6)
@@ -105,21 +110,20 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
             plots.scatter(coords, dataset.texts, colour, f"{side}: {explore.instruction_label(ins or '')}", colour_title)
             for side, coords, ins in (("A", result.coords_a, ins_a), ("B", result.coords_b, ins_b))
         )
-        table = (result.effect.round(4).rename(columns={"without": "A", "with": "B", "delta": "B − A"})
-                 if not result.effect.empty else pd.DataFrame())
-        notes = " ".join([*dataset.notes, explore.truncation_note(encoder, dataset.texts, [ins_a, ins_b])])
+        table = result.effect.round(4).rename(columns=EFFECT_COLUMNS) if not result.effect.empty else pd.DataFrame()
+        notes = " ".join([*dataset.notes, *result.notes])
         return (figure_a, _metrics_markdown(result.metrics_a), figure_b, _metrics_markdown(result.metrics_b), table,
                 status(f"{len(dataset.texts):,} texts projected with {method_name}. {notes}".strip()))
 
     method.change(parameter_visibility, method, [n_neighbors, min_dist, perplexity], api_visibility="private")
-    event = run.click(
-        compare,
-        [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a, instruction_b, method,
-         n_neighbors, min_dist, perplexity, seed],
-        [plot_a, metrics_a, plot_b, metrics_b, effect, message],
-        api_name="project", time_limit=ctx.time_limit,
-    )
+    action = (compare, [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a,
+                        instruction_b, method, n_neighbors, min_dist, perplexity, seed],
+              [plot_a, metrics_a, plot_b, metrics_b, effect, message])
+    shared = SharedPage("projection", {"dataset": data.choice, "label": data.label_column, "a": instruction_a,
+                                       "b": instruction_b, "method": method}, [action], dataset=data)
+    event = run.click(*action, api_name="project", time_limit=ctx.time_limit)
     wire_cancel(ctx, "project", cancel, event, message)
+    shared.runs.append(event)
 
     with gr.Accordion("Compare two models", open=False, elem_id="compare-projection"):
         gr.Markdown(
@@ -174,3 +178,4 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         [compare_summary, compare_plot, compare_metrics, compare_verdicts, compare_message],
         api_name="compare_models_projection", time_limit=ctx.time_limit,
     )
+    return shared

@@ -14,6 +14,7 @@ REVIEWS = "Product reviews (sentiment × category)"
 QUESTIONS = "Questions (topic × answer type)"
 SENTIMENT = "Represent the product review for classifying its sentiment: "
 TOPIC = "Represent the question for classifying its topic: "
+CATEGORY = "Represent the product review for classifying its product category: "
 
 
 def _table(rows: list[str]) -> dict:
@@ -42,15 +43,19 @@ def test_playground_heatmap_matches_the_core(client, app_server):
 
     instructions = [SENTIMENT, TOPIC, ""]
     plot, csv_path, message = client.predict("bundled", "The battery died after two days.", _table(instructions),
-                                             api_name="/instruction_similarity")
+                                             api_name="/instruction_similarity")  # the placebo row is on by default
     z = _array(_traces(plot)[0]["z"])
     expected = explore.one_text_many_instructions(app_server[1].pool.get("bundled"),
-                                                  "The battery died after two days.", instructions)
-    assert z.shape == (3, 3) and message == ""
+                                                  "The battery died after two days.", instructions, placebo=True)
+    assert z.shape == (4, 4) and message == ""
     np.testing.assert_allclose(z, expected.to_numpy(), atol=1e-6)
     np.testing.assert_allclose(np.diag(z), 1.0, atol=1e-5)
     downloaded = pd.read_csv(csv_path)
-    assert list(downloaded["instruction"]) == [SENTIMENT.strip(), TOPIC.strip(), "(no instruction)"]
+    assert list(downloaded["instruction"])[:3] == [SENTIMENT.strip(), TOPIC.strip(), "(no instruction)"]
+    assert downloaded["instruction"].iloc[3].startswith("placebo: ")
+    plot, *_ = client.predict("bundled", "The battery died after two days.", _table(instructions), False,
+                              api_name="/instruction_similarity")
+    assert _array(_traces(plot)[0]["z"]).shape == (3, 3)
 
 
 def test_text_neighbours_one_panel_per_instruction(client):
@@ -77,14 +82,25 @@ def test_playground_bad_input_is_a_message(client, text, instructions, expected)
 
 def test_phrasings_report(client):
     phrasings = "Represent the question for classifying its topic: \nRepresent the question for clustering by topic: "
-    best, bars, vector_plot, rank_plot, table, message = client.predict(
+    verdict, bars, vector_plot, rank_plot, table, message = client.predict(
         "bundled", QUESTIONS, None, "text", "topic", phrasings, True, api_name="/compare_phrasings")
     frame = pd.DataFrame(table["data"], columns=table["headers"])
-    assert list(frame["phrasing"])[0] == "(no instruction)" and len(frame) == 3
-    assert frame["knn_accuracy"].between(0, 1).all()
-    assert best.startswith("**Best phrasing:**") and frame.loc[frame.knn_accuracy.idxmax(), "phrasing"] in best
-    assert _array(_traces(vector_plot)[0]["z"]).shape == (3, 3)
-    assert "240 texts" in message
+    assert list(frame["phrasing"])[0] == "(no instruction)" and frame["phrasing"][1].startswith("placebo: ")
+    assert len(frame) == 4 and frame["knn_accuracy"].between(0, 1).all()
+    assert (frame["knn_accuracy_low"] <= frame["knn_accuracy"]).all() and (frame["knn_accuracy"] <= frame["knn_accuracy_high"]).all()
+    top = frame.iloc[2:].sort_values("knn_accuracy", ascending=False, kind="stable")["phrasing"].iloc[0]
+    assert (verdict.startswith("**Best phrasing:**") or "indistinguishable" in verdict) and top in verdict
+    assert _array(_traces(vector_plot)[0]["z"]).shape == (4, 4)
+    assert "240 texts" in message and "Placebo" in message and "bootstrap" in message
+
+
+def test_phrasings_too_few_labelled_texts_is_a_message(client, tmp_path):
+    path = tmp_path / "four.csv"
+    pd.DataFrame({"text": ["good", "bad", "fine", "awful"], "label": ["pos", "neg", "pos", "neg"]}).to_csv(path, index=False)
+    verdict, *_, table, message = client.predict("bundled", "Upload a CSV…", handle_file(str(path)), "text", "label",
+                                                 "Represent the review for sentiment: \nClassify the review: ", True,
+                                                 api_name="/compare_phrasings")
+    assert "Too few labelled texts" in verdict and "Best" not in verdict and "nan" not in verdict.lower()
 
 
 def test_projection_side_by_side(client):
@@ -95,13 +111,67 @@ def test_projection_side_by_side(client):
     assert "knn accuracy" in metrics_a and "knn accuracy" in metrics_b
     rows = {r[0]: r for r in effect["data"]}
     assert set(rows) == {"knn_accuracy", "silhouette"}
+    assert effect["headers"][:6] == ["metric", "A", "B", "B − A", "B − A low", "B − A high"]
+    assert "B − placebo" in effect["headers"]
     assert rows["knn_accuracy"][3] == pytest.approx(rows["knn_accuracy"][2] - rows["knn_accuracy"][1], abs=1e-3)
+    assert rows["knn_accuracy"][4] <= rows["knn_accuracy"][3] <= rows["knn_accuracy"][5]
 
 
 def test_projection_same_instructions_is_a_message(client):
     *_, message = client.predict("bundled", REVIEWS, None, "text", "sentiment", SENTIMENT, SENTIMENT, "PCA", 15, 0.1,
                                  30, 0, api_name="/project")
     assert "the same" in message
+
+
+def test_crossed_matrix(client):
+    plot, table, csv_path, message = client.predict(
+        "bundled", REVIEWS, None, "text", ["sentiment", "category"], f"{SENTIMENT}\n{CATEGORY}",
+        api_name="/crossed_matrix")
+    shown = pd.DataFrame(table["data"], columns=table["headers"])
+    assert len(shown) == 2 * 4  # (none, placebo, 2 instructions) x 2 label columns
+    assert shown["instruction"].iloc[1].startswith("placebo: ") and set(shown["label column"]) == {"sentiment", "category"}
+    assert shown["kNN accuracy [95 %]"].str.match(r"^0\.\d{3} \[0\.\d{3}, [01]\.\d{3}\]$").all()
+    heatmaps = _traces(plot)
+    assert len(heatmaps) == 2 and np.asarray(heatmaps[0]["z"], dtype=float).shape == (4, 2)
+    saved = pd.read_csv(csv_path)
+    assert (saved["knn_accuracy_low"] <= saved["knn_accuracy"]).all() and "silhouette_vs_placebo_high" in saved
+    assert "Placebo" in message and "bootstrap" in message
+
+
+def test_crossed_matrix_too_few_labels_says_so(client, tmp_path):
+    path = tmp_path / "small.csv"
+    pd.DataFrame({"text": [f"text number {i}" for i in range(12)], "good": ["a", "b"] * 6,
+                  "rare": ["x", "y", "z"] + [""] * 9}).to_csv(path, index=False)
+    plot, table, _, message = client.predict("bundled", "Upload a CSV…", handle_file(str(path)), "text",
+                                             ["good", "rare"], SENTIMENT, api_name="/crossed_matrix")
+    shown = pd.DataFrame(table["data"], columns=table["headers"])
+    rare = shown[shown["label column"] == "rare"]
+    assert (rare["kNN accuracy [95 %]"] == "too few labelled texts").all()
+    assert not shown.astype(str).apply(lambda c: c.str.contains("nan")).any().any()
+    assert "rare: Too few labelled texts" in message
+    *_, message = client.predict("bundled", REVIEWS, None, "text", ["no_such_column"], SENTIMENT,
+                                 api_name="/crossed_matrix")
+    assert message.startswith("⛔") and "no_such_column" in message
+
+
+def test_neighbour_movement(client):
+    summary, movers, plot, csv_path, message = client.predict(
+        "bundled", REVIEWS, None, "text", "sentiment", "", SENTIMENT, 10, "PCA", api_name="/neighbour_movement")
+    assert "Mean neighbour overlap between A and B" in summary and "placebo" in summary
+    table = pd.DataFrame(movers["data"], columns=movers["headers"])
+    assert len(table) == 20 and table["overlap"].is_monotonic_increasing
+    assert list(table.columns) == ["text", "overlap", "nearest under A", "nearest under B", "label",
+                                   "overlap with placebo"]
+    per_text = pd.read_csv(csv_path)
+    assert len(per_text) == 240 and per_text["overlap"].between(0, 1).all()
+    assert per_text["overlap"].min() == pytest.approx(table["overlap"].iloc[0], abs=1e-3)
+    assert per_text["neighbours_a"].str.count(" · ").eq(9).all()  # all k = 10 neighbours in the download
+    traces = _traces(plot)
+    assert len(traces) == 2 and all(len(_array(t["x"])) == 240 for t in traces)
+    assert "240 texts" in message and "bootstrap" in message
+    *_, message = client.predict("bundled", REVIEWS, None, "text", "sentiment", SENTIMENT, SENTIMENT, 10, "PCA",
+                                 api_name="/neighbour_movement")
+    assert message.startswith("⛔") and "the same" in message
 
 
 def test_cluster_upload_keeps_every_row_and_column(client, tmp_path):
@@ -198,7 +268,9 @@ def test_compare_models_phrasings(client):
     np.testing.assert_allclose(frame["knn_accuracy (B − A)"], frame["knn_accuracy (B)"] - frame["knn_accuracy (A)"],
                                atol=2e-4)
     assert [t["name"] for t in _traces(bars)] == ["A: instructor-mini", "B: bundled-base"] * 2
-    assert "best phrasing" in summary and "240 texts × 3 phrasings" in message
+    # two sentiment phrasings: a winner only when its lead is beyond noise
+    assert ("best phrasing" in summary or "no phrasing beats the runner-up beyond noise" in summary)
+    assert "240 texts × 3 phrasings" in message
 
 
 @pytest.mark.parametrize(
@@ -237,8 +309,8 @@ def test_every_instruction_box_shows_what_the_model_reads(tmp_path, monkeypatch)
     assert set(previews) == {"playground-preview", "phrasings-preview", "projection-preview-a", "projection-preview-b",
                              "cluster-preview", "compare-projection-preview-a", "compare-projection-preview-b",
                              "compare-phrasings-preview-b"}
-    assert previews["cluster-preview"] == \
-        "The model reads: `Represent the product review for clustering by product category: ⟨text⟩`"
+    box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "cluster-instruction")
+    assert box.value.startswith("Represent the ") and previews["cluster-preview"] == f"The model reads: `{box.value}⟨text⟩`"
     assert previews["projection-preview-a"] == "The model reads: `⟨text⟩`"
     assert previews["playground-preview"].count("\n- `") == 4
     picker = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "model-picker")

@@ -3,6 +3,8 @@ visitor clicks it, with assertions on what is rendered. Screenshots go to test-o
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -62,8 +64,9 @@ def test_playground(browser_page):
     page.locator("#playground-run").click()
     selector = _plot(page, "playground-heatmap")
     z = page.evaluate(HEATMAP_Z, selector)
-    assert len(z) == 4 and all(len(row) == 4 for row in z)  # the four example instructions
-    assert all(abs(z[i][i] - 1) < 1e-4 for i in range(4))
+    assert len(z) == 5 and all(len(row) == 5 for row in z)  # the four example instructions and the placebo
+    assert all(abs(z[i][i] - 1) < 1e-4 for i in range(5))
+    expect(page.locator("#playground-heatmap")).to_contain_text("placebo")
     cell_texts = page.locator(f"{selector} text").all_text_contents()
     assert "1.000" in cell_texts  # values are printed in the cells
     page.locator("#neighbours-run").click()
@@ -78,9 +81,12 @@ def test_phrasings(browser_page):
     _open_tab(page, "Phrasings")
     page.locator("#phrasings-run").click()
     selector = _plot(page, "phrasings-bars")
-    expect(page.locator("#phrasings-best")).to_contain_text("Best phrasing")
+    expect(page.locator("#phrasings-best")).to_contain_text(re.compile("Best phrasing|indistinguishable"))
+    expect(page.locator("#phrasings-best")).to_contain_text("[")  # the lead is given with its interval
     bars = page.evaluate("(sel) => document.querySelector(sel)._fullData.map(t => t.x.length)", selector)
-    assert bars == [6, 6]  # no instruction + the 5 example phrasings, two metrics
+    assert bars == [7, 7]  # no instruction, the placebo and the 5 example phrasings; two metrics
+    errors = page.evaluate("(sel) => document.querySelector(sel)._fullData.map(t => t.error_y.visible)", selector)
+    assert errors == [True, True]  # 95 % intervals drawn on the bars
     page.screenshot(path=str(SHOTS / "2-phrasings.png"), full_page=True)
 
 
@@ -128,6 +134,41 @@ def test_cluster_upload_download_and_no_injection(browser_page, tmp_path):
     assert dialogs == []  # no injected script ran
 
 
+
+def test_cancel_stops_the_running_clustering(browser_page, app_server, tmp_path, monkeypatch):
+    """The Cancel button ends the work itself (the core sees the job's flag between batches), not only
+    the page's wait: the job leaves the registry and most texts are never embedded."""
+    page, _ = browser_page
+    ctx = app_server[1]
+    encoder = ctx.pool.get()
+    embedded: list[int] = []
+    original = encoder._encode_chunk
+
+    def slow_chunk(texts, *args, **kwargs):  # ~12 s for the whole table, whatever the machine
+        time.sleep(0.2)
+        embedded.append(len(texts))
+        return original(texts, *args, **kwargs)
+
+    monkeypatch.setattr(encoder, "_encode_chunk", slow_chunk)
+    upload = tmp_path / "many.csv"
+    pd.DataFrame({"text": [f"cancel test {i}: the lid cracked after {i % 11} washes" for i in range(2000)]}).to_csv(
+        upload, index=False)
+    _open_tab(page, "Cluster a CSV")
+    page.locator("#cluster-upload input[type=file]").set_input_files(str(upload))
+    expect(page.locator("#cluster-data-status")).to_contain_text("2,000 rows", timeout=30_000)
+    page.locator("#cluster-run").click()
+    deadline = time.monotonic() + 60
+    while not embedded:
+        assert time.monotonic() < deadline, "the clustering did not start"
+        time.sleep(0.1)
+    page.locator("#cluster-cancel").click()
+    expect(page.locator("#cluster-status")).to_contain_text("Cancelled.", timeout=30_000)
+    while len(ctx.jobs):
+        assert time.monotonic() < deadline, "the cancelled job kept running"
+        time.sleep(0.1)
+    assert sum(embedded) < 2000
+
+
 def _open_accordion(page: Page, elem_id: str) -> None:
     page.locator(f"#{elem_id}").get_by_text("Compare two models").first.click()
 
@@ -160,9 +201,45 @@ def test_compare_two_models_on_the_phrasings_page(browser_page):
     bars = page.evaluate("(sel) => document.querySelector(sel)._fullData.map(t => [t.name, t.x.length])", selector)
     assert [name for name, _ in bars] == ["A: instructor-mini", "B: bundled-base"] * 2
     assert {n for _, n in bars} == {6}  # no instruction + the 5 example phrasings
-    expect(page.locator("#compare-phrasings-summary")).to_contain_text("best phrasing")
+    expect(page.locator("#compare-phrasings-summary")).to_contain_text(
+        re.compile("best phrasing|no phrasing beats the runner-up"))
     expect(page.locator("#compare-phrasings-table")).to_contain_text("knn_accuracy (B − A)")
     page.screenshot(path=str(SHOTS / "6-compare-models-phrasings.png"), full_page=True)
+
+
+def test_crossed_matrix(browser_page):
+    page, _ = browser_page
+    _open_tab(page, "Does the instruction matter?")
+    page.locator("#controls-matrix-run").click()
+    selector = _plot(page, "controls-matrix-plot", 240_000)
+    z = page.evaluate(HEATMAP_Z, selector)  # the kNN accuracy panel
+    assert len(z) == 4 and all(len(row) == 2 for row in z)  # (none, placebo, 2 instructions) x (sentiment, category)
+    assert all(0 <= v <= 1 for row in z for v in row)
+    cells = page.locator(f"{selector} text").all_text_contents()
+    assert any(re.fullmatch(r"0\.\d{3}\[0\.\d{3}, [01]\.\d{3}\]", c) for c in cells)  # value and its interval
+    table = page.locator("#controls-matrix-table")
+    expect(table).to_contain_text("kNN − placebo [95 %]")
+    expect(table).to_contain_text("placebo: ")
+    expect(page.locator("#controls-matrix-status")).to_contain_text("Placebo")
+    page.screenshot(path=str(SHOTS / "7-crossed-matrix.png"), full_page=True)
+
+
+def test_neighbour_movers(browser_page):
+    page, _ = browser_page
+    _open_tab(page, "Does the instruction matter?")
+    page.locator("#controls-movement-run").click()
+    selector = _plot(page, "controls-movement-plot", 240_000)
+    assert page.evaluate(PLOT_POINTS, selector) == 2 * 240  # the texts under A and under B
+    expect(page.locator("#controls-movement-summary")).to_contain_text("Mean neighbour overlap between A and B")
+    expect(page.locator("#controls-movement-summary")).to_contain_text("placebo")
+    movers = page.locator("#controls-movers")
+    expect(movers).to_contain_text("nearest under B")
+    with page.expect_download() as download_info:
+        page.locator("#controls-movement-csv a").first.click()
+    per_text = pd.read_csv(download_info.value.path())
+    assert len(per_text) == 240 and per_text["overlap"].between(0, 1).all()
+    page.locator("#controls-movers").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "8-neighbour-movers.png"), full_page=True)
 
 
 def test_instruction_preview_follows_the_box_and_the_model(browser_page):

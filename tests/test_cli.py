@@ -39,6 +39,18 @@ def test_embed_only_and_clear_errors(tmp_path, capsys):
     assert main(["embed", str(path), "--column", "missing", "--model", "bundled"]) == 2
 
 
+def test_embed_warns_about_truncated_texts_and_hdbscan_noise(tmp_path, capsys):
+    texts = ["word " * 400] + [f"{'phone battery charger' if i % 2 else 'pasta garlic sauce'} {i}" for i in range(29)]
+    path = tmp_path / "long.csv"
+    pd.DataFrame({"text": texts}).to_csv(path, index=False)
+    assert main(["embed", str(path), "--model", "bundled", "--device", "cpu", "--out-dir", str(tmp_path / "o")]) == 0
+    assert "1 text(s) are longer than the 256 tokens" in capsys.readouterr().err
+    assert main(["embed", str(path), "--model", "bundled", "--device", "cpu", "--out-dir", str(tmp_path / "c"),
+                 "--clusters", "auto", "--algorithm", "hdbscan", "--projection", "pca"]) == 0
+    err = capsys.readouterr().err
+    assert "1 text(s) are longer" in err and "HDBSCAN left" in err and "in no cluster" in err
+
+
 def test_bad_cluster_count_is_refused_before_the_model_loads(tmp_path, capsys, monkeypatch):
     path = tmp_path / "in.csv"
     pd.DataFrame({"text": ["one text here", "another one"]}).to_csv(path, index=False)

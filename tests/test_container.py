@@ -131,7 +131,11 @@ def test_constraints_pin_every_requirement_and_match_the_tested_venv():
         if line and not line.startswith("#"):
             name, _, pinned = line.partition("==")
             pins[name.lower().replace("_", "-")] = pinned
-    required = _requirement_names(ROOT / "requirements.txt") | _requirement_names(ROOT / "requirements-dev.txt")
+    required = set().union(*(_requirement_names(ROOT / f"requirements{part}.txt") for part in ("", "-dev", "-train")))
+    # training's libraries are the `train` extra, not the app's: CI gets them through requirements-dev.txt
+    assert {"datasets", "accelerate"} <= _requirement_names(ROOT / "requirements-train.txt")
+    assert not {"datasets", "accelerate"} & _requirement_names(ROOT / "requirements.txt")
+    assert "-r requirements-train.txt" in (ROOT / "requirements-dev.txt").read_text()
     assert required - {"torch"} <= pins.keys(), f"not pinned: {sorted(required - {'torch'} - pins.keys())}"
     assert "torch" not in pins  # pinned in requirements.txt; its build (+cpu, +cu126) comes from the index
     assert {name: version(name) for name in pins} == pins  # the versions these tests run on

@@ -132,7 +132,8 @@ def test_known_hub_ids_decide_what_files_cannot(folders, tiny_instructor_path, t
     t5_copy = tmp_path / "some-t5"
     shutil.copytree(tiny_instructor_path, t5_copy)
     assert detect_profile(t5_copy).family == "plain"
-    assert detect_profile(_install_in_hf_cache(tmp_path, "hkunlp/instructor-large", str(t5_copy))).family == "instructor"
+    snapshot = _install_in_hf_cache(tmp_path, "hkunlp/instructor-large", str(t5_copy))
+    assert detect_profile(snapshot).family == "instructor"
     # a user's spelling alone decides nothing: a BERT in a folder called "instructor" stays plain
     bert_copy = tmp_path / "my-instructor"
     shutil.copytree(folders["bert"], bert_copy)
@@ -175,3 +176,28 @@ def test_evaluate_runs_any_family_through_its_profile(folders, tmp_path, capsys)
     assert used[1]["match"] == "Represent the product review for classifying its sentiment: "
     assert all(-100 <= r["stsb_spearman_instructed"] <= 100 for r in results)
     assert evaluate.main(["no/such-model", "--quiet"]) == 2 and "error:" in capsys.readouterr().err
+
+
+def test_embeddinggemma_never_runs_in_fp16(folders, monkeypatch):
+    import torch
+
+    from instructor_core import encoder as encoder_module
+
+    with pytest.raises(ModelLoadError, match="does not run in fp16"):
+        load_encoder(folders["gemma3"], device="cpu", dtype="fp16")
+    monkeypatch.setattr(encoder_module, "pick_dtype", lambda dtype, device: torch.float16)  # "auto" on an old GPU
+    assert load_encoder(folders["gemma3"], device="cpu").dtype == torch.float32
+    assert load_encoder(folders["qwen3"], device="cpu").dtype == torch.float16
+
+
+def test_no_instruction_means_what_sentence_transformers_does_by_default(folders, tmp_path):
+    import json
+
+    folder = tmp_path / "default-prompt"
+    shutil.copytree(folders["prefix"], folder)
+    config = json.loads((folder / "config_sentence_transformers.json").read_text())
+    (folder / "config_sentence_transformers.json").write_text(json.dumps({**config, "default_prompt_name": "query"}))
+    encoder = load_encoder(str(folder), device="cpu", cache_size_mb=0)
+    assert encoder.model_input("a text") == "search_query: a text"
+    reference = SentenceTransformer(str(folder), device="cpu").encode(TEXTS[:2], normalize_embeddings=True)
+    assert np.abs(encoder.encode(TEXTS[:2]) - reference).max() <= 1e-6

@@ -80,7 +80,43 @@ def write_fake_data(root: Path, n: int = 60) -> Path:
         for i in range(n // 2):
             fh.write(f"Q{i}\thow tall is tower {i}?\tD{i}\tTower\tD{i}-0\tTower {i} was built of stone.\t0\r\n")
             fh.write(f"Q{i}\thow tall is tower {i}?\tD{i}\tTower\tD{i}-1\tTower {i} is {100 + i} metres tall.\t1\r\n")
+    write_fake_crossed_data(root, n)
     return root
+
+
+def write_fake_crossed_data(root: Path, n: int = 60) -> None:
+    """Tiny copies of the "Added later" JSON-lines files: reviews with a category and a sentiment,
+    questions with a topic, Reuters stories with a topic and a place, DBpedia abstracts with a class."""
+    import json
+
+    def write(path: Path, rows: list[dict]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+    products = {"books": "novel chapter author", "electronics": "battery cable screen", "kitchen": "pan knife kettle"}
+    opinions = {"positive": "love great superb", "negative": "hate broken awful"}
+    mdsd, fdu = [], []
+    for i in range(n):
+        domain, sentiment = list(products)[i % 3], list(opinions)[(i // 6) % 2]  # every cell filled
+        row = {"domain": domain, "sentiment": sentiment,
+               "text": f"review {i}: the {products[domain].split()[i % 3]} is {opinions[sentiment].split()[i % 3]}"}
+        (mdsd if i % 2 else fdu).append(row)
+    fdu = [{**r, "domain": {"books": "magazines", "electronics": "camera_photo", "kitchen": "baby"}[r["domain"]]}
+           for r in fdu]
+    write(root / "reviews_by_category" / "mdsd_sorted_acl_reviews.jsonl", mdsd)
+    write(root / "reviews_by_category" / "fdumtl_amazon10_train.jsonl", fdu)
+    write(root / "questions_by_topic" / "clinc150_train_domain.jsonl",
+          [{"text": f"how do i {('pay my bill', 'book a flight')[i % 2]} number {i}",
+            "domain": ("banking", "travel")[i % 2]} for i in range(n)])
+    write(root / "questions_by_topic" / "stackoverflow_titles_20tags.jsonl",
+          [{"text": f"How to {('query', 'plot')[i % 2]} in {('linq', 'matlab')[i % 2]} case {i}?",
+            "tag": ("linq", "matlab")[i % 2]} for i in range(n)])
+    write(root / "topics" / "reuters21578_modapte_train_topics_places.jsonl",
+          [{"text": f"story {i} about {('profits', 'wheat harvest')[i % 2]} in {('usa', 'uk')[(i // 2) % 2]}",
+            "topics": [("earn", "grain")[i % 2]], "places": [("usa", "uk")[(i // 2) % 2]]} for i in range(2 * n)])
+    write(root / "topics" / "dbpedia14_train_sample1000pc.jsonl",
+          [{"text": f"abstract {i} of a {('village', 'film')[i % 2]}", "label": ("Village", "Film")[i % 2]}
+           for i in range(n)])
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +193,8 @@ def test_mixture_groups_by_dataset_and_phrasing_with_matching_prompts(fake_data:
         else:
             assert len(set(mixture.prompts[key].values())) == 1
     # several phrasings per dataset, a no-instruction share only outside labeled (class) tasks
-    for name, spec in medi.TASKS.items():
+    for name in medi.DEFAULT_DATASETS:
+        spec = medi.TASKS[name]
         keys = [k for k in mixture.columns if k.startswith(name + "__")]
         assert sum(k.endswith("__none") for k in keys) == (not spec.labeled), name
         assert len(keys) >= 3, name
@@ -211,10 +248,62 @@ def test_training_phrasings_follow_the_template_and_are_several_per_dataset():
 
 @pytest.mark.skipif(not (REAL_DATA / "SOURCES.md").exists(), reason="shared training data not present")
 def test_real_data_builds_every_dataset_quickly():
-    mixture = medi.build_mixture(max_examples_scale=0.02, seed=0)
+    mixture = medi.build_mixture(list(medi.TASKS), max_examples_scale=0.02, seed=0)
     assert set(mixture.stats) == set(medi.TASKS)
     assert all(s["examples"] > 0 for s in mixture.stats.values())
     emotion_dev = set(medi.labeled_split("emotion", "dev")["text"])
     assert len(emotion_dev) > 1900
     trained = {t for cols in mixture.columns.values() for col in cols.values() for t in col}
     assert not trained & emotion_dev
+    for name in medi.CROSSED_SETS:  # the held-out parts of the "Added later" sets
+        assert not trained & set(medi.crossed_split(name, "dev")["text"]), name
+
+
+V2 = {"reviews_category_x": {}, "reviews_sentiment_x": {}, "questions_topic_x": {}, "topics_x": {}}
+V2_HELDOUT = {name: [4, 5] for name in V2}
+
+
+def test_crossed_sets_split_by_text_and_dev_is_never_trained(fake_data: Path):
+    for name in medi.CROSSED_SETS:
+        train, dev = medi.crossed_split(name, "train", fake_data), medi.crossed_split(name, "dev", fake_data)
+        assert len(train) and not set(train["text"]) & set(dev["text"]), name
+    # the dev part is seeded: another seed holds out other texts
+    reviews = [set(medi.crossed_split("reviews", "dev", fake_data, permille=300, seed=s)["text"]) for s in (0, 1)]
+    assert reviews[0] and reviews[0] != reviews[1]
+    reviews = medi.crossed_split("reviews", "train", fake_data)
+    assert set(reviews["category"]) == {"books", "electronics", "kitchen", "magazines", "camera and photo",
+                                        "baby products"} and set(reviews["sentiment"]) == {"positive", "negative"}
+    mixture = medi.build_mixture(V2, data_dir=fake_data, heldout_phrasings=V2_HELDOUT, seed=0)
+    trained = {t for cols in mixture.columns.values() for col in cols.values() for t in col}
+    for name in medi.CROSSED_SETS:
+        assert not trained & set(medi.crossed_split(name, "dev", fake_data)["text"]), name
+
+
+def test_review_tasks_are_twins_with_same_text_hard_negatives_and_held_out_phrasings(fake_data: Path):
+    """The same anchors grouped by category under one instruction and by sentiment under another: each
+    category row's positive (same category, other sentiment) is the sentiment row's hard negative, and
+    the reverse. Held-out phrasings never appear as a prompt."""
+    mixture = medi.build_mixture(V2, data_dir=fake_data, heldout_phrasings=V2_HELDOUT, seed=0)
+    reviews = medi.crossed_split("reviews", "train", fake_data)
+    category, sentiment = (dict(zip(reviews["text"], reviews[c])) for c in ("category", "sentiment"))
+
+    def rows(task: str) -> dict[str, tuple[str, str]]:
+        out = {}
+        for key, cols in mixture.columns.items():
+            if key.startswith(task + "__"):
+                out.update({a: (p, n) for a, p, n in zip(cols["anchor"], cols["positive"], cols["negative"])})
+        return out
+
+    by_category, by_sentiment = rows("reviews_category_x"), rows("reviews_sentiment_x")
+    assert len(by_sentiment) >= 0.9 * len(by_category) > 0
+    for anchor, (positive, negative) in by_sentiment.items():
+        assert by_category[anchor] == (negative, positive)
+        assert sentiment[positive] == sentiment[anchor] != sentiment[negative]
+        assert category[negative] == category[anchor] != category[positive]
+    used = {prompt for prompts in mixture.prompts.values() for prompt in prompts.values()}
+    for name, held in V2_HELDOUT.items():
+        spec = medi.TASKS[name]
+        assert not used & {spec.instructions[k] for k in held}, name
+        assert used & set(spec.instructions), name
+    with pytest.raises(ValueError, match="held out"):
+        medi.build_mixture({"topics_x": {"phrasings": [4]}}, data_dir=fake_data, heldout_phrasings=V2_HELDOUT)

@@ -56,7 +56,8 @@ def test_report_with_labels_picks_the_best_phrasing():
     # higher silhouette
     noise = np.random.default_rng(2).normal(size=x.shape)
     report = phrasing_report({"noise": noise, "loose": loose, "tight": tight}, labels)
-    assert list(report.metrics.columns) == ["phrasing", "knn_accuracy", "silhouette"]
+    assert list(report.metrics.columns) == ["phrasing", "knn_accuracy", "knn_accuracy_low", "knn_accuracy_high",
+                                            "silhouette", "silhouette_low", "silhouette_high"]
     assert list(report.metrics["phrasing"]) == ["noise", "loose", "tight"]
     assert report.metrics["knn_accuracy"].tolist()[1:] == [1.0, 1.0]
     assert report.best == "tight"

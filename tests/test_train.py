@@ -158,7 +158,9 @@ def test_trainer_pools_without_the_instruction_exactly_like_encode(tiny_bert: st
 
 def test_loss_is_cross_entropy_over_scaled_cosines_with_same_label_masking(tiny_bert: str):
     model = _load(tiny_bert)
-    loss = T._instructor_loss_class()(model, temperature=0.05, mask_same_label_negatives=True)
+    from instructor_core.training.loss import _instructor_loss_class
+
+    loss = _instructor_loss_class()(model, temperature=0.05, mask_same_label_negatives=True)
     assert loss.scale == pytest.approx(20.0)
     gen = torch.Generator().manual_seed(0)
     q, p, n = (torch.randn(4, 8, generator=gen) for _ in range(3))
@@ -253,6 +255,33 @@ def test_cli_dry_run_and_short_run(tiny_bert: str, tmp_path: Path, capsys: pytes
     assert T.main(["--config", str(path), "--resume", "--max-steps", "4"]) == 0  # continues from checkpoint-3
 
 
+def test_v2_crossed_recipe_trains_a_few_steps_with_same_text_hard_negatives(tiny_bert: str, tmp_path: Path):
+    """configs/instructor-mini-v2.json's recipe on tiny copies of the data files and a tiny model: the
+    mixture holds both review twins (each category row's positive is the sentiment row's hard negative for
+    the same anchor, and the reverse), no held-out phrasing is trained, and a few steps give finite losses."""
+    from tests.test_medi import write_fake_data
+
+    raw = json.loads((REPO / "configs" / "instructor-mini-v2.json").read_text())
+    assert len(raw["seeds"]) >= 3 and raw["data"]["heldout_phrasings"]
+    raw.update(base_model=tiny_bert, output_dir=str(tmp_path / "run"), export_dir=None, batch_size=4, max_steps=4,
+               logging_steps=1, save_steps=1000, max_seq_length=32, seeds=[])
+    raw["data"]["data_dir"] = str(write_fake_data(tmp_path / "data", n=60))
+    config = T.TrainConfig.from_dict(raw)
+    _, prompts, mixture = T.build_training_data(config)
+    triplets = {task: {a: (p, n) for key, cols in mixture.columns.items() if key.startswith(task + "__")
+                       for a, p, n in zip(cols["anchor"], cols["positive"], cols["negative"])}
+                for task in ("reviews_category_x", "reviews_sentiment_x")}
+    assert triplets["reviews_sentiment_x"] and all(
+        triplets["reviews_category_x"][a] == (n, p) for a, (p, n) in triplets["reviews_sentiment_x"].items())
+    trained_prompts = {ins for cols in prompts.values() for ins in cols.values()}
+    for task, held in config.data.heldout_phrasings.items():
+        assert not trained_prompts & {medi.TASKS[task].instructions[k] for k in held}, task
+    T.train(config, mixture=mixture)
+    losses = [e["loss"] for e in map(json.loads, (tmp_path / "run" / "run_log.jsonl").read_text().splitlines())
+              if e["event"] == "log" and "loss" in e]
+    assert len(losses) >= 3 and np.isfinite(losses).all() and min(losses) > 0, losses
+
+
 def test_shipped_instructor_mini_is_fp16_small_and_loads_with_sentence_transformers():
     from safetensors import safe_open
     from sentence_transformers import SentenceTransformer
@@ -289,3 +318,38 @@ def test_instructor_mini_follows_a_sentiment_instruction_the_base_model_does_not
     mini, base = separation("instructor-mini"), separation("bundled-base")
     assert mini["match"] > max(mini["none"], mini["mismatch"]) + 0.1
     assert mini["match"] > base["match"] + 0.1
+
+
+def test_crossed_evaluation_scores_matching_crossed_none_and_unseen_phrasings(tmp_path: Path):
+    """On the built-in reviews, an encoder that groups texts by whichever label its instruction names:
+    every label scores perfectly under its matching and its unseen phrasings, worse under the other label's
+    instruction, and the goal column says so; the held-out phrasings are the config's."""
+    from instructor_core.training import evaluate as E
+
+    spec = E.CROSSED_EVAL_SETS[0]
+    frame = E.load_crossed_set(spec, max_rows=120)
+    truth = {c: dict(zip(frame["text"], frame[c])) for c in spec.labels}
+    rng = np.random.default_rng(0)
+    noise = {t: rng.normal(size=8) for t in frame["text"]}
+
+    def encode(texts: list[str], instruction: str | None) -> np.ndarray:
+        column = next((c for c, task in spec.labels.items() if instruction in medi.TASKS[task].instructions), None)
+        if column is None:
+            return np.stack([noise[t] for t in texts])
+        names = sorted(set(truth[column].values()))
+        return np.stack([np.eye(len(names) + 8)[names.index(truth[column][t])] + 0.01 * np.pad(noise[t], (len(names), 0))
+                         for t in texts])
+
+    held = {"reviews_sentiment_x": [4, 5], "reviews_category_x": [5]}
+    long = E.evaluate_crossed(encode, [spec], heldout_phrasings=held, max_rows=120)
+    assert set(long["condition"]) == set(E.CROSSED_CONDITIONS)
+    unseen = long[long["condition"] == "unseen"]
+    assert sorted(unseen.groupby("label").size().tolist()) == [1, 2]
+    assert set(unseen["instruction"]) == {medi.TASKS["reviews_sentiment_x"].instructions[k] for k in (4, 5)} | {
+        medi.TASKS["reviews_category_x"].instructions[5]}
+    wide = E.crossed_pivot(long).set_index("label")
+    for column in spec.labels:
+        assert wide.loc[column, "knn_match"] == 1.0 and wide.loc[column, "knn_unseen"] == 1.0
+        assert wide.loc[column, "knn_crossed"] < 0.95 and wide.loc[column, "goal_met"]
+    assert "| product reviews (built-in) | sentiment (2) |" in E.format_crossed_report(
+        [{"model": "fake", "crossed": long, "stsb_spearman": 80.0}])

@@ -1,0 +1,140 @@
+"""Which texts change neighbours between two embeddings of the same texts.
+
+Written for any two spaces of the same texts — two instructions, or two models — since it only takes
+two embedding matrices. A text's *overlap* is the Jaccard index of its k nearest neighbours (cosine,
+itself left out) in space A and in space B: 1 means the same neighbours, 0 none in common.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .similarity import l2_normalize
+from .uncertainty import N_RESAMPLES, Interval, PairedBootstrap, interval_note
+
+DEFAULT_K = 10
+_CHUNK = 1024  # rows of the similarity matrix held at once: 1024 x n float32
+
+
+def neighbour_lists(embeddings: np.ndarray, k: int = DEFAULT_K) -> np.ndarray:
+    """(n, k) int: each text's k nearest other texts by cosine, nearest first (ties: lower index first)."""
+    x = l2_normalize(embeddings)
+    n = len(x)
+    if not 1 <= k < n:
+        raise InputError(f"Need more texts than neighbours: k = {k} with {n} texts.")
+    out = np.empty((n, k), dtype=np.int64)
+    for start in range(0, n, _CHUNK):
+        sims = x[start : start + _CHUNK] @ x.T
+        rows = np.arange(len(sims))
+        sims[rows, rows + start] = -np.inf  # a text is not its own neighbour
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        # order the k by similarity, then index, so equal similarities sort the same way in every space
+        order = np.lexsort((top, -np.take_along_axis(sims, top, axis=1)), axis=1)
+        out[start : start + len(sims)] = np.take_along_axis(top, order, axis=1)
+    return out
+
+
+def jaccard_overlap(neighbours_a: np.ndarray, neighbours_b: np.ndarray) -> np.ndarray:
+    """(n,) Jaccard index of each row's neighbour sets (each row holds distinct indices)."""
+    if neighbours_a.shape != neighbours_b.shape:
+        raise ValueError(f"neighbour lists differ in shape: {neighbours_a.shape} vs {neighbours_b.shape}")
+    both = np.sort(np.hstack([neighbours_a, neighbours_b]), axis=1)
+    shared = (both[:, 1:] == both[:, :-1]).sum(axis=1)  # a repeat in the sorted row is in both sets
+    return shared / (2 * neighbours_a.shape[1] - shared)
+
+
+@dataclass
+class NeighbourMovement:
+    """Per-text neighbour overlap between spaces A and B, with its dataset mean and, given a reference
+    space R, the overlap of A with R (e.g. a placebo instruction) as the yardstick."""
+
+    k: int
+    neighbours_a: np.ndarray  # (n, k)
+    neighbours_b: np.ndarray  # (n, k)
+    overlap: np.ndarray  # (n,) Jaccard of A's and B's neighbour sets
+    mean_overlap: Interval
+    reference_overlap: np.ndarray | None = None  # (n,) Jaccard of A's and R's
+    mean_reference_overlap: Interval | None = None
+    difference: Interval | None = None  # mean overlap(A, B) minus mean overlap(A, R), paired
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One paragraph (Markdown): the mean overlap and, with a reference, whether B moves more than it."""
+        text = (f"**Mean neighbour overlap between A and B: {self.mean_overlap.format()}** (Jaccard of each text's "
+                f"{self.k} nearest neighbours; 1 = the same neighbours, 0 = none in common).")
+        if self.mean_reference_overlap is None or self.difference is None:
+            return text
+        text += (f" Reference — A against the placebo: {self.mean_reference_overlap.format()}; "
+                 f"difference {self.difference.format(signed=True)}: ")
+        if not self.difference.excludes_zero:
+            return text + "B changes neighbours no more than a meaningless prefix of its length does."
+        if self.difference.high < 0:
+            return text + "B changes neighbours beyond what a meaningless prefix of its length does."
+        return text + "B keeps more of A's neighbours than a meaningless prefix of its length does."
+
+
+def neighbour_movement(embeddings_a: np.ndarray, embeddings_b: np.ndarray, k: int = DEFAULT_K,
+                       reference: np.ndarray | None = None, n_resamples: int = N_RESAMPLES,
+                       random_state: int = 0) -> NeighbourMovement:
+    """Per-text k-NN overlap between A and B (and between A and ``reference``), with bootstrap intervals.
+
+    ``k`` shrinks to n - 1 for small sets (said in the notes); fewer than 3 texts is an InputError.
+    """
+    spaces = [embeddings_a, embeddings_b] + ([] if reference is None else [reference])
+    if len({len(s) for s in spaces}) > 1:
+        raise InputError("Both spaces must embed the same texts; got " + ", ".join(f"{len(s)}" for s in spaces)
+                         + " rows.")
+    n = len(embeddings_a)
+    if n < 3:
+        raise InputError(f"Need at least 3 texts to compare neighbours; got {n}.")
+    notes = []
+    if k >= n:
+        notes.append(f"Only {n} texts, so each text's neighbours are the other {n - 1} (k lowered from {k}).")
+    k = int(min(max(1, k), n - 1))
+    lists_a, lists_b = neighbour_lists(embeddings_a, k), neighbour_lists(embeddings_b, k)
+    overlap = jaccard_overlap(lists_a, lists_b)
+    scores = {"ab": overlap}
+    if reference is not None:
+        scores["ar"] = jaccard_overlap(lists_a, neighbour_lists(reference, k))
+    bootstrap = PairedBootstrap(scores, n_resamples, random_state)
+    notes.append(interval_note(n_resamples, random_state))
+    return NeighbourMovement(
+        k=k, neighbours_a=lists_a, neighbours_b=lists_b, overlap=overlap, mean_overlap=bootstrap.interval("ab"),
+        reference_overlap=scores.get("ar"),
+        mean_reference_overlap=bootstrap.interval("ar") if reference is not None else None,
+        difference=bootstrap.difference("ab", "ar") if reference is not None else None, notes=notes,
+    )
+
+
+def _names(texts: Sequence[str], indices: np.ndarray, shown: int, width: int = 80) -> list[str]:
+    """Each row's first ``shown`` neighbours as one string, texts shortened to ``width`` characters."""
+    def short(text: str) -> str:
+        return text if len(text) <= width else text[: width - 1] + "…"
+    return [" · ".join(short(texts[j]) for j in row[:shown]) for row in indices]
+
+
+def per_text_table(movement: NeighbourMovement, texts: Sequence[str], labels: Sequence[object] | None = None,
+                   shown: int = 3) -> pd.DataFrame:
+    """One row per text: overlap, movement (1 − overlap), reference overlap, first neighbours in A and in B."""
+    frame = pd.DataFrame({"text": list(texts)})
+    if labels is not None:
+        frame["label"] = list(labels)
+    frame["overlap"] = movement.overlap
+    frame["movement"] = 1 - movement.overlap
+    if movement.reference_overlap is not None:
+        frame["placebo_overlap"] = movement.reference_overlap
+    frame["neighbours_a"] = _names(texts, movement.neighbours_a, shown)
+    frame["neighbours_b"] = _names(texts, movement.neighbours_b, shown)
+    return frame
+
+
+def biggest_movers(movement: NeighbourMovement, texts: Sequence[str], labels: Sequence[object] | None = None,
+                   top: int = 20, shown: int = 3) -> pd.DataFrame:
+    """The ``top`` texts with the least overlap (most changed neighbours), lowest first; ties keep text order."""
+    frame = per_text_table(movement, texts, labels, shown)
+    return frame.iloc[np.argsort(movement.overlap, kind="stable")[:top]].reset_index(drop=True)
