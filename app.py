@@ -122,7 +122,7 @@ def build_app(ctx: AppContext, concurrency: int = 4, precompute: bool = False) -
             with gr.Tab("Projection", id="projection"):
                 pages.append(projection.build(ctx, model))
             with gr.Tab("Does the instruction matter?", id="controls"):
-                controls.build(ctx, model)
+                pages.append(controls.build(ctx, model))
             with gr.Tab("Cluster a CSV", id="cluster"):
                 pages.append(cluster.build(ctx, model))
         query = gr.Textbox(visible="hidden", elem_id="share-query")
@@ -146,6 +146,7 @@ def build_app(ctx: AppContext, concurrency: int = 4, precompute: bool = False) -
                     *(c for page in pages for c in page.fields.values()),
                     *(c for page in pages if page.dataset for c in (page.dataset.text_column, page.dataset.label_column)
                       if c is not None)]
+        share.FirstVisitCache(ctx).serve(pages, model)
         opened = demo.load(open_link, None, list(dict.fromkeys(restored)), api_visibility="private")
         for page in pages:
             for handler, inputs, outputs in page.actions:

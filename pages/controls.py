@@ -23,6 +23,7 @@ from .common import (
     wire_cancel,
     write_csv,
 )
+from .share import SharedPage
 
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 _FIRST = next(iter(BUILTIN_DATASETS.values()))
@@ -43,7 +44,7 @@ def _label_columns(frame, row_index, columns: list[str]) -> tuple[dict[str, obje
     return labels, notes
 
 
-def build(ctx: AppContext, model: gr.Dropdown) -> None:
+def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
     gr.Markdown(
         "Any prefix moves an embedding, so an instruction's effect means little alone. Here every instruction "
         "is measured beside **no instruction** and a **placebo** — a neutral sentence with the same number of "
@@ -133,15 +134,16 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     data.upload.upload(lambda: on_dataset(UPLOAD), None, [label_columns, instructions], api_visibility="private")
     data.clears([matrix_plot, matrix_table, matrix_csv, matrix_message, movement_summary, movers, movement_plot,
                  movement_csv, movement_message])
-    matrix_event = run_matrix.click(
-        cross, [model, data.choice, data.upload, data.text_column, label_columns, instructions],
-        [matrix_plot, matrix_table, matrix_csv, matrix_message], api_name="crossed_matrix", time_limit=ctx.time_limit,
-    )
+    matrix_action = (cross, [model, data.choice, data.upload, data.text_column, label_columns, instructions],
+                     [matrix_plot, matrix_table, matrix_csv, matrix_message])
+    movement_action = (move, [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a,
+                              instruction_b, k, method],
+                       [movement_summary, movers, movement_plot, movement_csv, movement_message])
+    matrix_event = run_matrix.click(*matrix_action, api_name="crossed_matrix", time_limit=ctx.time_limit)
     wire_cancel(ctx, "crossed_matrix", cancel_matrix, matrix_event, matrix_message)
-    movement_event = run_movement.click(
-        move, [model, data.choice, data.upload, data.text_column, data.label_column, instruction_a, instruction_b, k,
-               method],
-        [movement_summary, movers, movement_plot, movement_csv, movement_message], api_name="neighbour_movement",
-        time_limit=ctx.time_limit,
-    )
+    movement_event = run_movement.click(*movement_action, api_name="neighbour_movement", time_limit=ctx.time_limit)
     wire_cancel(ctx, "neighbour_movement", cancel_movement, movement_event, movement_message)
+    return SharedPage("controls", {"dataset": data.choice, "label": data.label_column, "columns": label_columns,
+                                   "instructions": instructions, "a": instruction_a, "b": instruction_b, "k": k,
+                                   "method": method},
+                      [matrix_action, movement_action], [matrix_event, movement_event], dataset=data)

@@ -2,15 +2,23 @@
 link to that comparison; opening such a link restores those inputs and shows the page's result.
 
 On every visit each page's main action runs once with the inputs shown (the page's first example, or
-what the link restored), so a first-time visitor sees a real result before clicking anything.
+what the link restored), so a first-time visitor sees a real result before clicking anything. The
+results for the examples are computed once per model (at start-up, or by the first visitor) and served
+from :class:`FirstVisitCache` to everyone after, so visitors do not each pay for UMAP, clustering and
+bootstrap intervals.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
+import threading
+import time
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -19,13 +27,18 @@ import gradio as gr
 from instructor_core.instructions import NO_INSTRUCTION
 from instructor_core.samples import BUILTIN_DATASETS, load_builtin_dataset
 
-from .common import NONE, DatasetInputs
+import pandas as pd
+
+from .common import NONE, OUTPUT_MAX_AGE_S, AppContext, DatasetInputs, loaded_encoder
 
 log = logging.getLogger(__name__)
 
 # Runs in the browser after a page's run: puts the query the server encoded into the address bar.
 SET_URL_JS = "(query) => { if (query) { window.history.replaceState(null, '', window.location.pathname + query); } }"
 MAX_QUERY_VALUE = 4000  # characters per field; a longer text is left out of the link (browsers cap URLs)
+# A cached first-visit result is served this long; its downloads live OUTPUT_MAX_AGE_S, so every visitor
+# who gets it still has at least half an hour to download them.
+FIRST_VISIT_MAX_AGE_S = OUTPUT_MAX_AGE_S // 2
 
 
 @dataclass
@@ -82,6 +95,8 @@ def _dataset_columns(data: DatasetInputs, name: str, label: str | None) -> dict:
 
 
 def _encode(component: gr.components.Component, value: object) -> str:
+    if isinstance(component, gr.Dropdown) and component.multiselect:
+        return json.dumps([str(v) for v in (value or [])])
     if isinstance(component, gr.Dataframe):
         rows = value.get("data", []) if isinstance(value, dict) else getattr(value, "values", value)
         return json.dumps(["" if not row or row[0] is None else str(row[0]) for row in list(rows or [])])
@@ -102,6 +117,16 @@ def _decode(component: gr.components.Component, raw: str) -> object | None:
         return [[r or NO_INSTRUCTION] for r in rows]
     if isinstance(component, gr.Checkbox):
         return raw == "1"
+    if isinstance(component, gr.Dropdown) and component.multiselect:
+        try:
+            values = json.loads(raw)
+        except ValueError:
+            return None
+        offered = [value for _, value in component.choices]
+        if not isinstance(values, list) or not all(
+                isinstance(v, str) and (v in offered or component.allow_custom_value) for v in values):
+            return None
+        return values
     if isinstance(component, (gr.Slider, gr.Number)):
         try:
             return float(raw)
@@ -114,9 +139,80 @@ def _decode(component: gr.components.Component, raw: str) -> object | None:
     return raw
 
 
+class FirstVisitCache:
+    """Each page's first-visit results for its example inputs, per resolved model: computed once, then
+    served to every visitor for FIRST_VISIT_MAX_AGE_S (never once a download it names is gone). Other
+    inputs (a shared link's) are computed as usual; only the examples are kept, so memory stays bounded."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        self._results: dict[tuple[str, str], tuple[float, tuple]] = {}
+        self._locks: defaultdict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
+        self._guard = threading.Lock()
+
+    def serve(self, pages: Sequence[SharedPage], model: gr.components.Component) -> None:
+        """Make every page's first-visit actions answer from this cache."""
+        for page in pages:
+            page.actions = [(self.wrap(f"{page.tab}/{i}", handler, inputs, model), inputs, outputs)
+                            for i, (handler, inputs, outputs) in enumerate(page.actions)]
+
+    def wrap(self, name: str, handler: Callable, inputs: list, model: gr.components.Component) -> Callable:
+        """``handler`` (whose inputs include the ``model`` picker), answering from the cache when called
+        with the inputs as built; visitors arriving while it computes wait for that one result."""
+        at = inputs.index(model)
+        examples = _canonical([_initial_value(c) for i, c in enumerate(inputs) if i != at])
+
+        @functools.wraps(handler)
+        def cached(*args, **kwargs):
+            encoder = loaded_encoder(self._ctx, args[at])
+            if encoder is None or _canonical([v for i, v in enumerate(args) if i != at]) != examples:
+                return handler(*args, **kwargs)
+            key = (name, encoder.name)
+            with self._guard:
+                lock = self._locks[key]
+            with lock:
+                hit = self._results.get(key)
+                if hit is not None and self._usable(*hit):
+                    return hit[1]
+                result = handler(*args, **kwargs)
+                if _complete(result):
+                    self._results[key] = (time.monotonic(), result)
+                return result
+
+        return cached
+
+    def _usable(self, made: float, result: tuple) -> bool:
+        """Young enough, and every download it names still on disk."""
+        if time.monotonic() - made > FIRST_VISIT_MAX_AGE_S:
+            return False
+        folder = str(self._ctx.output_dir)
+        return all(Path(v).exists() for v in result if isinstance(v, str) and v.startswith(folder))
+
+
+def _complete(result: object) -> bool:
+    """A real result, not a failed or cancelled run (those leave ``gr.update()`` in the other outputs)."""
+    return isinstance(result, tuple) and not any(isinstance(v, dict) and v.get("__type__") == "update"
+                                                 for v in result)
+
+
+def _canonical(values: Sequence) -> str:
+    """``values`` as comparable text: a table by its cells, numbers as floats (a slider may send 15 or 15.0)."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, pd.DataFrame):
+            return [list(value.columns), value.astype(object).where(value.notna(), None).values.tolist()]
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        return value
+
+    return json.dumps([plain(v) for v in values], default=str)
+
+
 def warm_up(pages: Sequence[SharedPage]) -> None:
-    """Run every page's first-visit actions once (at start-up, in the background), so the examples'
-    embeddings are cached and the first visitor's results come back without model time."""
+    """Run every page's first-visit actions once (at start-up, in the background), so the first visitor
+    finds the examples' results ready (in the :class:`FirstVisitCache` the actions answer from)."""
     for page in pages:
         for handler, inputs, _ in page.actions:
             quiet = {"progress": lambda *_, **__: None} if "progress" in inspect.signature(handler).parameters else {}

@@ -3,6 +3,8 @@ widget values; what a widget cannot take is ignored, and uploads never travel in
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 import gradio as gr
@@ -11,7 +13,7 @@ import pytest
 from instructor_core.instructions import NO_INSTRUCTION
 from instructor_core.samples import QUESTIONS, REVIEWS
 from pages import share
-from pages.common import UPLOAD, AppContext, dataset_inputs
+from pages.common import OUTPUT_MAX_AGE_S, UPLOAD, AppContext, dataset_inputs
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +72,82 @@ def test_an_upload_is_not_put_in_a_link(page):
     assert _query(share.encode_query("demo", "instructor-mini", shared.fields, values)) == {
         "tab": "demo", "model": "instructor-mini"}
     assert "dataset" in _query(share.encode_query("demo", "m", shared.fields, [REVIEWS, *values[1:]]))
+
+
+# ----- first-visit results: computed once per model, not once per visitor -------------------------------
+
+
+@pytest.fixture()
+def cluster_page(tiny_instructor_path, monkeypatch):
+    """The real cluster page on the tiny model, its first-visit action served from a FirstVisitCache, and
+    a list that grows by one each time the core clusters."""
+    from instructor_core import explore
+    from instructor_core.pool import EncoderPool
+    from pages import cluster
+
+    calls: list[str] = []
+    original = explore.cluster_texts
+
+    def counted(*args, **kwargs):
+        calls.append(args[4])  # the instruction
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(explore, "cluster_texts", counted)
+    ctx = AppContext(EncoderPool(tiny_instructor_path, device="cpu"))
+    with gr.Blocks():
+        model = gr.Dropdown([tiny_instructor_path], value=tiny_instructor_path)
+        page = cluster.build(ctx, model)
+    share.FirstVisitCache(ctx).serve([page], model)
+    handler, inputs, _ = page.actions[0]
+    return handler, [share._initial_value(c) for c in inputs], calls, ctx
+
+
+def _quiet(handler, values):
+    return handler(*values, progress=lambda *_, **__: None)
+
+
+def test_two_first_visits_cluster_once(cluster_page):
+    handler, values, calls, _ = cluster_page
+    first, second = _quiet(handler, values), _quiet(handler, values)
+    assert len(calls) == 1 and second is first  # the second visitor got the first one's result
+    assert first[-1].startswith("ℹ️") and first[2].endswith("clustered.csv")
+
+
+def test_a_link_with_other_inputs_still_computes(cluster_page):
+    handler, values, calls, _ = cluster_page
+    instruction = 4  # model, dataset, upload, text column, instruction, ...
+    other = [*values[:instruction], "Represent the review for clustering by price: ", *values[instruction + 1:]]
+    _quiet(handler, values)
+    result = _quiet(handler, other)
+    assert calls == [values[instruction], other[instruction]] and result[-1].startswith("ℹ️")
+
+
+def test_a_cached_result_never_points_at_a_deleted_download(cluster_page, monkeypatch):
+    handler, values, calls, _ = cluster_page
+    first = _quiet(handler, values)
+    shutil.rmtree(Path(first[2]).parent)  # the hourly clean-up removed its clustered.csv
+    again = _quiet(handler, values)
+    assert len(calls) == 2 and Path(again[2]).exists()
+    monkeypatch.setattr(share, "FIRST_VISIT_MAX_AGE_S", -1)  # and a stale result is recomputed before that
+    _quiet(handler, values)
+    assert len(calls) == 3
+    assert share.FIRST_VISIT_MAX_AGE_S < OUTPUT_MAX_AGE_S  # served only while its downloads are kept
+
+
+def test_a_failed_run_is_not_kept(tmp_path):
+    """A first visit that failed (or was cancelled) is tried again by the next visitor."""
+    outcomes = iter([(gr.update(), "⛔ the model is busy"), ("result", "ℹ️ done")])
+    calls: list[int] = []
+
+    def handler(model_name, text):
+        calls.append(1)
+        return next(outcomes)
+
+    pool = type("Pool", (), {"get": lambda self, name: type("E", (), {"name": "resolved"})()})()
+    ctx = AppContext(pool, output_dir=tmp_path)  # type: ignore[arg-type]
+    with gr.Blocks():
+        model, text = gr.Dropdown(["m"], value="m"), gr.Textbox("example")
+    cached = share.FirstVisitCache(ctx).wrap("demo", handler, [model, text], model)
+    assert cached("m", "example")[-1].startswith("⛔")
+    assert cached("m", "example") == cached("m", "example") == ("result", "ℹ️ done")
+    assert len(calls) == 2
