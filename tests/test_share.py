@@ -151,3 +151,27 @@ def test_a_failed_run_is_not_kept(tmp_path):
     assert cached("m", "example")[-1].startswith("⛔")
     assert cached("m", "example") == cached("m", "example") == ("result", "ℹ️ done")
     assert len(calls) == 2
+
+
+def test_the_controls_page_shares_its_inputs_and_shows_both_results_on_load():
+    from pages import controls
+
+    ctx = AppContext(pool=None)  # type: ignore[arg-type]  # building widgets loads no model
+    with gr.Blocks():
+        model = gr.Dropdown(["m"], value="m")
+        with gr.Tabs() as tabs, gr.Tab("Does the instruction matter?", id="controls"):
+            page = controls.build(ctx, model)
+    assert page.tab == "controls" and len(page.actions) == 2  # the crossed matrix and the neighbour movement
+    assert all(inputs[0] is model for _, inputs, _ in page.actions)
+    values = {"dataset": QUESTIONS, "label": "topic", "columns": ["topic", "answer_type"],
+              "instructions": "Represent the question for its topic: ", "a": "", "b": "Represent the question: ",
+              "k": 7, "method": "PCA"}
+    query = _query(share.encode_query("controls", "m", page.fields, [values[key] for key in page.fields]))
+    assert query["columns"] == '["topic", "answer_type"]'
+    updates = share.restore([page], tabs, query)
+    fields = page.fields
+    assert updates[fields["columns"]] == ["topic", "answer_type"]
+    assert (updates[fields["b"]], updates[fields["k"]], updates[fields["method"]]) == (
+        "Represent the question: ", 7.0, "PCA")
+    assert updates[fields["label"]]["value"] == "topic" and updates[tabs].selected == "controls"
+    assert fields["columns"] not in share.restore([page], tabs, {"tab": "controls", "columns": "topic"})  # not a list
