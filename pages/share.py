@@ -159,13 +159,13 @@ class FirstVisitCache:
     def wrap(self, name: str, handler: Callable, inputs: list, model: gr.components.Component) -> Callable:
         """``handler`` (whose inputs include the ``model`` picker), answering from the cache when called
         with the inputs as built; visitors arriving while it computes wait for that one result."""
-        at = inputs.index(model)
+        at, n = inputs.index(model), len(inputs)
         examples = _canonical([_initial_value(c) for i, c in enumerate(inputs) if i != at])
 
         @functools.wraps(handler)
-        def cached(*args, **kwargs):
+        def cached(*args, **kwargs):  # Gradio passes gr.Progress positionally, after the inputs
             encoder = loaded_encoder(self._ctx, args[at])
-            if encoder is None or _canonical([v for i, v in enumerate(args) if i != at]) != examples:
+            if encoder is None or _canonical([v for i, v in enumerate(args[:n]) if i != at]) != examples:
                 return handler(*args, **kwargs)
             key = (name, encoder.name)
             with self._guard:

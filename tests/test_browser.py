@@ -155,8 +155,11 @@ def test_cancel_stops_the_running_clustering(browser_page, app_server, tmp_path,
         upload, index=False)
     page.reload()  # a fresh page: the upload box of an earlier test still holds its file
     _open_tab(page, "Cluster a CSV")
+    _plot(page, "cluster-plot")  # the first-visit result is in, so it cannot overwrite the cancel's message
     page.locator("#cluster-upload input[type=file]").set_input_files(str(upload))
     expect(page.locator("#cluster-data-status")).to_contain_text("2,000 rows", timeout=30_000)
+    expect(page.locator("#cluster-upload")).to_contain_text("many.csv")  # this test's file, not an earlier one
+    embedded.clear()  # count only this run's batches
     page.locator("#cluster-run").click()
     deadline = time.monotonic() + 60
     while not embedded:

@@ -60,6 +60,12 @@ def test_first_visit_shows_every_pages_result_without_a_click(browser, app_serve
     knn_b = float(KNN.search(page.locator("#projection-metrics-b").inner_text()).group(1))
     assert knn_b > knn_a  # the first example's point: the sentiment instruction separates sentiment better
 
+    page.get_by_role("tab", name="Does the instruction matter?").click()
+    _plot(page, "controls-matrix-plot")
+    _plot(page, "controls-movement-plot")
+    expect(page.locator("#controls-matrix-table")).to_contain_text("placebo")
+    expect(page.locator("#controls-movers")).to_contain_text("nearest under A")
+
     page.get_by_role("tab", name="Cluster a CSV").click()
     cluster_plot = _plot(page, "cluster-plot")
     legend = page.evaluate("(sel) => document.querySelector(sel)._fullData.map(t => t.name)", cluster_plot)
@@ -67,6 +73,22 @@ def test_first_visit_shows_every_pages_result_without_a_click(browser, app_serve
     expect(page.locator("#cluster-table")).to_contain_text("representatives")
     page.screenshot(path=str(SHOTS / "5-first-visit-cluster.png"), full_page=True)
     page.context.close()
+
+
+def test_the_next_visitor_gets_the_first_visit_results_without_recomputing(browser, app_server, monkeypatch):
+    """The browser sends the examples as the server built them, so the cache answers: however many
+    visitors open the page, the example is clustered at most once (zero times once a visit cached it)."""
+    from instructor_core import explore
+
+    calls: list[int] = []
+    original = explore.cluster_texts
+    monkeypatch.setattr(explore, "cluster_texts", lambda *a, **kw: calls.append(1) or original(*a, **kw))
+    for _ in range(2):
+        page = _visit(browser, app_server[0] + "?tab=cluster")
+        _plot(page, "cluster-plot")
+        expect(page.locator("#cluster-csv a")).to_have_count(1)  # its download is still there
+        page.context.close()
+    assert len(calls) <= 1
 
 
 def test_a_shared_link_round_trips_the_page_state(browser, app_server):

@@ -103,7 +103,8 @@ def cluster_page(tiny_instructor_path, monkeypatch):
 
 
 def _quiet(handler, values):
-    return handler(*values, progress=lambda *_, **__: None)
+    """Call ``handler`` as Gradio does: the progress tracker passed positionally after the inputs."""
+    return handler(*values, lambda *_, **__: None)
 
 
 def test_two_first_visits_cluster_once(cluster_page):
