@@ -118,7 +118,7 @@ def guarded(n_outputs: int) -> Callable:
 def main_action(ctx: AppContext, action: str, n_outputs: int) -> Callable:
     """:func:`guarded`, run as a :class:`~instructor_core.jobs.Job`: the time limit holds (the core stops
     between batches and stages, and refuses work its measured speed says cannot finish, saying how many
-    rows would fit), and :func:`cancel_button` wired to ``action`` stops it."""
+    rows would fit), and a Cancel button (:func:`wire_cancel` with the same ``action``) stops it."""
 
     def decorate(handler: Callable) -> Callable:
         safe = guarded(n_outputs)(handler)
