@@ -418,6 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="instead: the crossed sets (each text labeled twice) with the held-out phrasings and "
                              "dev seed of this training config (default configs/instructor-mini-v2.json); "
                              "--max-rows then defaults to 400")
+    parser.add_argument("--sets", nargs="*", help="with --crossed: only the crossed sets whose names start with "
+                                                 "these (default: all)")
     parser.add_argument("--stsb-pairs", type=int, help="with --crossed: STS-B dev pairs to score (default all; "
                                                        "0 skips STS-B)")
     args = parser.parse_args(argv)
@@ -463,7 +465,8 @@ def _main_crossed(args: argparse.Namespace) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
         start = time.perf_counter()
-        crossed = evaluate_crossed(encoder, heldout_phrasings=heldout, max_rows=max_rows, batch_size=args.batch_size,
+        sets = [spec for spec in CROSSED_EVAL_SETS if not args.sets or spec.name.startswith(tuple(args.sets))]
+        crossed = evaluate_crossed(encoder, sets, heldout_phrasings=heldout, max_rows=max_rows, batch_size=args.batch_size,
                                    dev_seed=dev_seed, data_dir=args.data_dir, log=log)
         sts = None if args.stsb_pairs == 0 else evaluate_stsb(encoder, None, batch_size=args.batch_size,
                                                                data_dir=args.data_dir, max_pairs=args.stsb_pairs)
