@@ -10,16 +10,19 @@ for tables of millions of rows (Parquet or CSV, files or folders): see :mod:`ins
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .cache import default_cache_dir
 from .data import DEFAULT_MAX_ROWS, guess_text_column, prepare_texts, read_table
 from .distributed import DEFAULT_SAMPLE_SIZE, RayEncodeOptions, embed_with_ray
 from .encoder import load_encoder
 from .errors import InputError, MissingDependencyError, ModelLoadError
 from .explore import cluster_texts, table_embeddings, truncation_note
 from .export import spreadsheet_safe, write_embeddings
+from .fast import BACKENDS
 from .models import CATALOGUE, availability
 from .profiles import FAMILY_SUMMARIES, LABELS
 
@@ -44,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     embed.add_argument("--model", default="auto")
     embed.add_argument("--device", default="auto")
     embed.add_argument("--dtype", default="auto")
+    embed.add_argument("--backend", default=os.environ.get("INSTRUCTOR_EXPLORER_BACKEND", "auto"), choices=BACKENDS,
+                       help="auto (int8 on CPU when onnxruntime is installed), torch (exact) or int8 (CPU, ~2.5x "
+                            "faster); env INSTRUCTOR_EXPLORER_BACKEND. The Ray engine uses torch")
     embed.add_argument("--batch-size", type=int, default=32)
     embed.add_argument("--out-dir", default="instructor-output", help="folder for the output files")
     embed.add_argument("--format", choices=["npy", "parquet"], help="embeddings file format (default npy; "
@@ -91,7 +97,8 @@ def embed_command(args: argparse.Namespace) -> list[Path | str]:
     prepared = prepare_texts(table.frame, column)
     for note in [*table.notes, *prepared.notes]:
         print(note, file=sys.stderr)
-    encoder = load_encoder(args.model, args.device, args.dtype, trust_remote_code=args.trust_remote_code)
+    encoder = load_encoder(args.model, args.device, args.dtype, trust_remote_code=args.trust_remote_code,
+                           backend=args.backend)
     tuned = "instruction-tuned" if encoder.instruction_tuned else "not instruction-tuned"
     print(f"Model: {encoder.name} ({tuned}; {encoder.profile.describe()})",
           file=sys.stderr)
@@ -125,6 +132,9 @@ def embed_command(args: argparse.Namespace) -> list[Path | str]:
 
 def ray_embed_command(args: argparse.Namespace) -> list[str]:
     """``embed --engine ray``: Parquet under ``out-dir/embeddings/`` (and ``clusters.csv``); returns them."""
+    if args.backend == "int8":
+        raise InputError("--engine ray encodes with the torch backend (its vectors equal the local engine's); "
+                         "drop --backend int8.")
     if args.format == "npy":
         raise InputError("--engine ray writes Parquet (one file per block, rows in input order); drop --format npy.")
     if args.algorithm != "kmeans" or args.projection == "tsne":
@@ -147,6 +157,8 @@ def ray_embed_command(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # UMAP's numba JIT costs minutes on a small machine: keep it compiled across runs, as the app does
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(default_cache_dir() / "numba"))
     args = _parser().parse_args(argv)
     if args.command == "models":
         print(models_command())

@@ -54,8 +54,8 @@ def placebo_for(instructions: Sequence[str], count_tokens: Callable[[str], int])
         return "", ""
     placebo = neutral_prefix(lengths[len(lengths) // 2], count_tokens)
     spread = f"{lengths[0]}" if lengths[0] == lengths[-1] else f"{lengths[0]}–{lengths[-1]}"
-    return placebo, (f"Placebo: “{placebo.strip()}” ({count_tokens(placebo)} tokens; the instructions have {spread}) "
-                     "— a neutral prefix of the same length, so its effect is what any prefix does.")
+    return placebo, (f"Placebo: “{placebo.strip()}” ({count_tokens(placebo)} tokens; the instructions have "
+                     f"{spread}) — a neutral prefix of the same length, so its effect is what any prefix does.")
 
 
 @dataclass
@@ -72,8 +72,9 @@ class CrossedMatrix:
 
     def wide(self, metric: str = "knn_accuracy") -> pd.DataFrame:
         """instructions × label columns of one metric (NaN where a column cannot be scored)."""
+        order = {name: list(dict.fromkeys(self.table[name])) for name in ("instruction", "label_column")}
         return self.table.pivot(index="instruction", columns="label_column", values=metric).reindex(
-            index=list(dict.fromkeys(self.table["instruction"])), columns=list(dict.fromkeys(self.table["label_column"])))
+            index=order["instruction"], columns=order["label_column"])
 
 
     def display(self) -> pd.DataFrame:

@@ -194,7 +194,7 @@ def embed_with_ray(
     fmt = _input_format(source, input_format)
     _check_layout_args(clusters, projection, sample_size)
     if options.model == "auto":  # every actor must load the same model, whatever its node has cached
-        options = replace(options, model=resolve_model("auto").name)
+        options = replace(options, model=resolve_model("auto").choice)
     else:
         resolve_model(options.model)  # an unknown model fails here, before Ray starts anything
     if not ray.is_initialized():

@@ -9,10 +9,11 @@ from collections.abc import Collection
 from pathlib import Path
 
 from .encoder import Encoder, load_encoder, pick_device, pick_dtype
+from .fast import pick_backend
 from .errors import ModelLoadError
 from .models import catalogue_entry, resolve_model
 
-Key = tuple[str, str, str]  # (location, dtype, device) of the resolved model
+Key = tuple[str, str, str, str]  # (location, dtype, device, backend) of the resolved model
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 class EncoderPool:
     """Hands out loaded :class:`Encoder` objects by model name.
 
-    Encoders are keyed by the resolved model (location, dtype, device), so two names for one model
+    Encoders are keyed by the resolved model (location, dtype, device, backend), so two names for one model
     ("auto" and "instructor-mini", "bundled" and "bundled-base") share one copy of the weights and one
     cache. ``allowed`` (hosted mode) restricts which names may be loaded, so visitors cannot make the
     server read arbitrary paths or download arbitrary hub repositories. A failed load raises
@@ -38,8 +39,10 @@ class EncoderPool:
         max_loaded: int = 3,
         disk_cache: bool | str | Path | None = None,
         trust_remote_code: bool = False,
+        backend: str = "torch",
     ) -> None:
         self.default = default
+        self.backend = backend
         self.device, self.dtype = device, dtype
         self.allowed = list(allowed) if allowed is not None else None
         self.max_loaded = max(1, max_loaded)
@@ -64,11 +67,12 @@ class EncoderPool:
             try:
                 source = resolve_model(name)
                 device = pick_device(self.device)
-                key = (source.location, str(pick_dtype(self.dtype, device)), device)
+                backend = pick_backend(self.backend, device)
+                key = (source.location, str(pick_dtype(self.dtype, device)), device, backend)
                 encoder = self._loaded.get(key)
                 if encoder is None:
                     encoder = load_encoder(source, device, self.dtype, disk_cache=self.disk_cache,
-                                           trust_remote_code=self.trust_remote_code)
+                                           trust_remote_code=self.trust_remote_code, backend=backend)
                     self._loaded[key] = encoder
             except ModelLoadError as err:
                 if self.allowed is None:

@@ -86,7 +86,8 @@ class ModelProfile:
 
     def describe(self) -> str:
         """One line: the template and the pooling, for banners and listings."""
-        template = "the instruction as typed" if not self.templated else "`{}`".format(self.template.replace("\n", "\\n"))
+        shown = self.template.replace("\n", "\\n")
+        template = f"`{shown}`" if self.templated else "the instruction as typed"
         pooled = "including the prompt" if self.include_prompt else "leaving the instruction out of the pool"
         return f"{self.label}: {template}, {self.pooling} pooling {pooled}"
 
@@ -152,7 +153,8 @@ class ModelFiles:
         modules = _json(root, "modules.json") or []
         pooling_path = next((m.get("path", "") for m in modules if str(m.get("type", "")).endswith("Pooling")), None)
         pooling = _json(root, f"{pooling_path}/config.json") if pooling_path else {}
-        return cls(modules, pooling or {}, _json(root, "config.json") or {}, _json(root, "config_sentence_transformers.json") or {})
+        config, st_config = _json(root, "config.json"), _json(root, "config_sentence_transformers.json")
+        return cls(modules, pooling or {}, config or {}, st_config or {})
 
     @property
     def pooling_mode(self) -> str:
@@ -162,9 +164,10 @@ class ModelFiles:
             return mode
         if isinstance(mode, list) and mode:
             return "+".join(mode)
-        legacy = [key[len("pooling_mode_"):] for key, on in self.pooling.items() if key.startswith("pooling_mode_") and on]
-        names = {"cls_token": "cls", "mean_tokens": "mean", "max_tokens": "max", "mean_sqrt_len_tokens": "mean_sqrt_len",
-                 "weightedmean_tokens": "weightedmean", "lasttoken": "lasttoken"}
+        legacy = [key.removeprefix("pooling_mode_") for key, on in self.pooling.items()
+                  if key.startswith("pooling_mode_") and on]
+        names = {"cls_token": "cls", "mean_tokens": "mean", "max_tokens": "max", "weightedmean_tokens": "weightedmean",
+                 "mean_sqrt_len_tokens": "mean_sqrt_len", "lasttoken": "lasttoken"}
         return "+".join(names.get(m, m) for m in legacy) or "mean"
 
     @property
@@ -179,7 +182,8 @@ class ModelFiles:
     @property
     def remote_code(self) -> bool:
         """True when loading would run code from the repository (transformers auto_map, custom modules)."""
-        custom = any(not str(m.get("type", "sentence_transformers")).startswith("sentence_transformers") for m in self.modules)
+        types = [str(m.get("type", "sentence_transformers")) for m in self.modules]
+        custom = any(not t.startswith("sentence_transformers") for t in types)
         return bool(self.config.get("auto_map")) or custom
 
     @property

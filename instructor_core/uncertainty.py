@@ -1,14 +1,14 @@
 """Per-text label scores and a seeded, paired bootstrap over texts, so no difference is read from noise.
 
 Every separation metric the explorer reports is a mean over texts: kNN accuracy is the share of texts
-whose out-of-fold k-nearest-neighbour vote is right (the same stratified folds and classifier as
-``metrics.knn_accuracy``, so the mean equals it whenever the folds are of equal size), and the cosine
-silhouette is the mean of each text's silhouette (``metrics.silhouette_cosine`` exactly, up to 5,000
-texts; above that it samples, while these scores use every text). Scoring each text once and then resampling *texts* makes the bootstrap cheap: a resample is a
-weight vector over texts, and all resampled means of all spaces are one matrix product, so neither the
-neighbour lists nor any distance is recomputed per resample. The resample weights are shared by every
-space (a *paired* bootstrap), so the interval of a difference B − A accounts for both being measured
-on the same texts.
+whose out-of-fold k-nearest-neighbour vote is right (the folds and vote of ``metrics.knn_accuracy``, so
+the mean equals it whenever the folds are of equal size), and the cosine silhouette is the mean of each
+text's silhouette (``metrics.silhouette_cosine`` exactly up to 5,000 texts; above that it samples, while
+these scores use every text). Each text is scored once, in one pass over the similarity matrix; a
+resample is then a weight vector over texts, and all resampled means of all spaces are one matrix
+product, so no neighbour search or distance is repeated per resample. The resample weights are shared by
+every space (a *paired* bootstrap), so the interval of a difference B − A accounts for both being
+measured on the same texts.
 """
 
 from __future__ import annotations
@@ -142,14 +142,15 @@ class PairedBootstrap:
 
     def __init__(self, scores: Mapping[str, np.ndarray], n_resamples: int = N_RESAMPLES, random_state: int = 0):
         names = list(scores)
-        matrix = np.vstack([np.asarray(scores[name], dtype=np.float64) for name in names]) if names else np.empty((0, 0))
+        matrix = (np.vstack([np.asarray(scores[name], dtype=np.float64) for name in names]) if names
+                  else np.empty((0, 0)))
         common = np.isfinite(matrix).all(axis=0)
         self.names = names
         self.n_texts = int(common.sum())
         self.n_resamples, self.random_state = n_resamples, random_state
         values = matrix[:, common]
         self.estimates = dict(zip(names, values.mean(axis=1) if self.n_texts else [np.nan] * len(names)))
-        self._resampled = dict(zip(names, values @ _resample_weights(self.n_texts, n_resamples, random_state).T))
+        self._resampled = dict(zip(names, _resampled_means(values, n_resamples, random_state)))
 
     def interval(self, name: str) -> Interval | None:
         """The mean of ``name`` over the common texts with its percentile interval; None without texts."""
@@ -166,14 +167,23 @@ class PairedBootstrap:
         return Interval(float(estimate), float(low), float(high))
 
 
-def _resample_weights(n: int, n_resamples: int, random_state: int) -> np.ndarray:
-    """(n_resamples, n) float32: how often each text is drawn in each resample, divided by n."""
+def _resampled_means(values: np.ndarray, n_resamples: int, random_state: int, chunk: int = 100) -> np.ndarray:
+    """(m, n_resamples): each row of ``values`` (m, n) averaged over bootstrap resamples of its n columns.
+
+    A resample is a count per text (how often it was drawn); ``chunk`` resamples at a time keep memory at
+    chunk x n counts whatever the number of texts.
+    """
+    m, n = values.shape
     if n == 0:
-        return np.zeros((n_resamples, 0), dtype=np.float32)
-    draws = np.random.default_rng(random_state).integers(n, size=(n_resamples, n), dtype=np.int64)
-    draws += np.arange(n_resamples, dtype=np.int64)[:, None] * n  # one bincount for all resamples
-    counts = np.bincount(draws.ravel(), minlength=n_resamples * n).reshape(n_resamples, n)
-    return (counts / n).astype(np.float32)
+        return np.zeros((m, n_resamples))
+    rng = np.random.default_rng(random_state)
+    out = np.empty((m, n_resamples))
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        draws = rng.integers(n, size=(size, n)) + np.arange(size)[:, None] * n  # one bincount for the chunk
+        counts = np.bincount(draws.ravel(), minlength=size * n).reshape(size, n)
+        out[:, start : start + size] = values @ (counts / n).T
+    return out
 
 
 def interval_note(n_resamples: int = N_RESAMPLES, random_state: int = 0) -> str:

@@ -118,7 +118,7 @@ def guarded(n_outputs: int) -> Callable:
 def main_action(ctx: AppContext, action: str, n_outputs: int) -> Callable:
     """:func:`guarded`, run as a :class:`~instructor_core.jobs.Job`: the time limit holds (the core stops
     between batches and stages, and refuses work its measured speed says cannot finish, saying how many
-    rows would fit), and :func:`cancel_button` wired to ``action`` stops it."""
+    rows would fit), and a Cancel button (:func:`wire_cancel` with the same ``action``) stops it."""
 
     def decorate(handler: Callable) -> Callable:
         safe = guarded(n_outputs)(handler)
@@ -189,6 +189,14 @@ def model_banner(encoder: Encoder, hosted: bool = False) -> str:
 PREVIEW_TEXT = "⟨text⟩"
 
 
+def loaded_encoder(ctx: AppContext, model_name: str) -> Encoder | None:
+    """The encoder for ``model_name``, or None when it cannot load (the model picker says why)."""
+    try:
+        return ctx.pool.get(model_name)
+    except (InputError, ModelLoadError):
+        return None
+
+
 def preview_markdown(encoder: Encoder, instructions: list[str | None], who: str = "The model") -> str:
     """Markdown: the exact string the model reads for each instruction (its family's template applied),
     with the text shown as ⟨text⟩ and line breaks as ↵."""
@@ -205,10 +213,8 @@ def instruction_preview(ctx: AppContext, model: gr.Dropdown, box: gr.components.
     model picker. ``to_instructions`` turns the box's value into instructions (one per line, per row)."""
 
     def render(model_name: str, value: object) -> str:
-        try:
-            return preview_markdown(ctx.pool.get(model_name), to_instructions(value), who)
-        except (InputError, ModelLoadError):
-            return ""  # the picker shows why the model could not load
+        encoder = loaded_encoder(ctx, model_name)
+        return preview_markdown(encoder, to_instructions(value), who) if encoder else ""
 
     preview = gr.Markdown(render(model.value, box.value), elem_id=elem_id, elem_classes=["instruction-preview"])
     for event in (box.change, model.change):

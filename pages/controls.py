@@ -88,7 +88,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
     movement_message = gr.Markdown(elem_id="controls-movement-status")
     movement_summary = gr.Markdown(elem_id="controls-movement-summary")
     movers = gr.Dataframe(label="Biggest movers: texts whose neighbours changed most (overlap 0 = no neighbour kept)",
-                          interactive=False, wrap=True, elem_id="controls-movers")
+                          interactive=False, wrap=True, elem_id="controls-movers",
+                          column_widths=["28%", "8%", "26%", "26%", "6%", "6%"])  # in MOVERS_COLUMNS' order
     movement_plot = gr.Plot(label="Layouts (B aligned to A) coloured by neighbour movement",
                             elem_id="controls-movement-plot")
     movement_csv = gr.File(label="Per-text overlap (CSV)", elem_id="controls-movement-csv")
@@ -107,7 +108,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> None:
         result = explore.crossed_label_matrix(ctx.pool.get(model_name), dataset.texts, labels,
                                               instructions_text.splitlines(), progress=progress_callback(progress))
         notes = " ".join([*dataset.notes, *label_notes, *result.notes])
-        return (plots.crossed_heatmap(result.table), result.display(), write_csv(result.table, ctx, "crossed_matrix.csv"),
+        return (plots.crossed_heatmap(result.table), result.display(),
+                write_csv(result.table, ctx, "crossed_matrix.csv"),
                 status(f"{len(dataset.texts):,} texts × {len(labels)} label column(s). {notes}".strip()))
 
     @main_action(ctx, "neighbour_movement", 5)

@@ -13,6 +13,7 @@ from .common import (
     dataset_inputs,
     instruction_preview,
     load_dataset,
+    loaded_encoder,
     main_action,
     model_b_picker,
     model_columns,
@@ -24,7 +25,7 @@ from .share import SharedPage
 
 
 def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
-    sets = phrasing_sets(ctx.pool.get(model.value).profile.style)
+    sets = phrasing_sets(ctx.pool.get(model.value).profile.style)  # the app has loaded it already
     first = next(iter(sets))
     gr.Markdown(
         "The INSTRUCTOR paper found its models robust to how an instruction is worded. Check that on your data: "
@@ -72,7 +73,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
 
     def fill_set(name: str, model_name: str) -> str:
         """The example set in the style of the model's family (paper instructions or task phrases)."""
-        return "\n".join(phrasing_sets(ctx.pool.get(model_name).profile.style).get(name, []))
+        encoder = loaded_encoder(ctx, model_name)
+        return "\n".join(phrasing_sets(encoder.profile.style if encoder else "instructor").get(name, []))
 
     phrasing_set.change(fill_set, [phrasing_set, model], phrasings, api_visibility="private")
     action = (compare, [model, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],

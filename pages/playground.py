@@ -10,7 +10,7 @@ from instructor_core.encoder import Encoder
 from instructor_core.instructions import MAX_INSTRUCTIONS, NO_INSTRUCTION, build_instruction, instruction_presets
 from instructor_core.samples import PLAYGROUND_EXAMPLES
 
-from .common import AppContext, guarded, instruction_preview, main_action, status, write_csv
+from .common import AppContext, guarded, instruction_preview, loaded_encoder, main_action, status, write_csv
 from .share import SharedPage
 
 EXAMPLE_TEXT, EXAMPLE_INSTRUCTIONS = next(iter(PLAYGROUND_EXAMPLES.items()))
@@ -35,10 +35,13 @@ def _instruction_list(table) -> list[str]:
     return ["" if not row or row[0] is None else str(row[0]) for row in rows]
 
 
-def _presets(encoder: Encoder) -> dict[str, str]:
-    """The model's own named prompts, then the example library in its family's style."""
-    own = {f"this model's prompt: {name}": prompt for name, prompt in encoder.profile.presets}
-    return own | {f"{p.task_type}: {p.name}": p.instruction for p in instruction_presets(style=encoder.profile.style)}
+def _presets(encoder: Encoder | None) -> dict[str, str]:
+    """The model's own named prompts, then the example library in its family's style (the paper's
+    template when the model could not load)."""
+    profile = encoder.profile if encoder else None
+    own = {f"this model's prompt: {name}": prompt for name, prompt in (profile.presets if profile else ())}
+    examples = instruction_presets(style=profile.style if profile else "instructor")
+    return own | {f"{p.task_type}: {p.name}": p.instruction for p in examples}
 
 
 def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
@@ -56,8 +59,8 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
     )
     instruction_preview(ctx, model, instructions, _instruction_list, "playground-preview")
     with gr.Row():
-        preset = gr.Dropdown(list(_presets(ctx.pool.get(model.value))), label="Add an example instruction", scale=3,
-                             elem_id="playground-preset")
+        preset = gr.Dropdown(list(_presets(loaded_encoder(ctx, model.value))), label="Add an example instruction",
+                             scale=3, elem_id="playground-preset")
         add_preset = gr.Button("Add", scale=1)
     with gr.Accordion("Build an instruction from the paper's template", open=False):
         with gr.Row():
@@ -118,9 +121,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
     runs = [run.click(*one_text, api_name="instruction_similarity", time_limit=ctx.time_limit),
             text.submit(*one_text, api_visibility="private", time_limit=ctx.time_limit),
             run_texts.click(*several, api_name="text_neighbours", time_limit=ctx.time_limit)]
-    add_preset.click(lambda t, p, m: add_row(t, _presets(ctx.pool.get(m)).get(p, "")), [instructions, preset, model],
-                     [instructions, message], api_visibility="private")
-    model.change(lambda m: gr.update(choices=list(_presets(ctx.pool.get(m))), value=None), model, preset,
+    add_preset.click(lambda t, p, m: add_row(t, _presets(loaded_encoder(ctx, m)).get(p, "")),
+                     [instructions, preset, model], [instructions, message], api_visibility="private")
+    model.change(lambda m: gr.update(choices=list(_presets(loaded_encoder(ctx, m))), value=None), model, preset,
                  api_visibility="private", show_progress="hidden")
     for part in (domain, text_type, objective):
         part.change(build_instruction, [domain, text_type, objective], built, api_visibility="private")

@@ -13,10 +13,10 @@ export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False PIP_DISABLE_PIP_VERSION_C
 stamp() { echo "$1/.installed-$(cat "${@:2}" | sha256sum | cut -c1-16)"; }
 fresh_venv() { rm -rf "$1" && "$PYTHON" -m venv "$1" && "$1/bin/pip" install -q --upgrade pip; }
 
-if [[ ! -f $(stamp .venv requirements.txt requirements-scale.txt requirements-train.txt requirements-dev.txt constraints.txt) ]]; then
+if [[ ! -f $(stamp .venv requirements.txt requirements-scale.txt requirements-train.txt requirements-fast.txt requirements-dev.txt constraints.txt) ]]; then
   fresh_venv .venv
   .venv/bin/pip install -q -r requirements-dev.txt -c constraints.txt
-  touch "$(stamp .venv requirements.txt requirements-scale.txt requirements-train.txt requirements-dev.txt constraints.txt)"
+  touch "$(stamp .venv requirements.txt requirements-scale.txt requirements-train.txt requirements-fast.txt requirements-dev.txt constraints.txt)"
 fi
 if [[ ! -f $(stamp .venv-ref tests/reference/requirements.txt) ]]; then
   fresh_venv .venv-ref

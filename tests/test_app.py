@@ -309,8 +309,8 @@ def test_every_instruction_box_shows_what_the_model_reads(tmp_path, monkeypatch)
     assert set(previews) == {"playground-preview", "phrasings-preview", "projection-preview-a", "projection-preview-b",
                              "cluster-preview", "compare-projection-preview-a", "compare-projection-preview-b",
                              "compare-phrasings-preview-b"}
-    assert previews["cluster-preview"] == \
-        "The model reads: `Represent the product review for clustering by product category: ⟨text⟩`"
+    box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "cluster-instruction")
+    assert box.value.startswith("Represent the ") and previews["cluster-preview"] == f"The model reads: `{box.value}⟨text⟩`"
     assert previews["projection-preview-a"] == "The model reads: `⟨text⟩`"
     assert previews["playground-preview"].count("\n- `") == 4
     picker = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "model-picker")

@@ -46,7 +46,7 @@ def _open_tab(page: Page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
-def _plot(page: Page, elem_id: str, timeout: float = 120_000) -> str:
+def _plot(page: Page, elem_id: str, timeout: float = 300_000) -> str:  # first-visit results compete with clicks
     selector = f"#{elem_id} .js-plotly-plot"
     page.wait_for_selector(selector, timeout=timeout)
     return selector
@@ -153,6 +153,7 @@ def test_cancel_stops_the_running_clustering(browser_page, app_server, tmp_path,
     upload = tmp_path / "many.csv"
     pd.DataFrame({"text": [f"cancel test {i}: the lid cracked after {i % 11} washes" for i in range(2000)]}).to_csv(
         upload, index=False)
+    page.reload()  # a fresh page: the upload box of an earlier test still holds its file
     _open_tab(page, "Cluster a CSV")
     page.locator("#cluster-upload input[type=file]").set_input_files(str(upload))
     expect(page.locator("#cluster-data-status")).to_contain_text("2,000 rows", timeout=30_000)
@@ -162,7 +163,7 @@ def test_cancel_stops_the_running_clustering(browser_page, app_server, tmp_path,
         assert time.monotonic() < deadline, "the clustering did not start"
         time.sleep(0.1)
     page.locator("#cluster-cancel").click()
-    expect(page.locator("#cluster-status")).to_contain_text("Cancelled.", timeout=30_000)
+    expect(page.locator("#cluster-status")).to_contain_text("Cancelled", timeout=30_000)  # its message or the job's
     while len(ctx.jobs):
         assert time.monotonic() < deadline, "the cancelled job kept running"
         time.sleep(0.1)

@@ -47,11 +47,11 @@ def _field(page: Page, elem_id: str):
 def test_first_visit_shows_every_pages_result_without_a_click(browser, app_server):
     page = _visit(browser, app_server[0])
     heatmap = _plot(page, "playground-heatmap")  # the playground is the tab that opens
-    assert page.evaluate("(sel) => document.querySelector(sel)._fullData[0].z.length", heatmap) == 4
+    assert page.evaluate("(sel) => document.querySelector(sel)._fullData[0].z.length", heatmap) >= 4  # + placebo
 
     page.get_by_role("tab", name="Phrasings").click()
     _plot(page, "phrasings-bars")
-    expect(page.locator("#phrasings-best")).to_contain_text("Best phrasing")
+    expect(page.locator("#phrasings-best")).to_contain_text("kNN accuracy")
 
     page.get_by_role("tab", name="Projection").click()
     a, b = _plot(page, "projection-plot-a"), _plot(page, "projection-plot-b")

@@ -132,7 +132,8 @@ def test_known_hub_ids_decide_what_files_cannot(folders, tiny_instructor_path, t
     t5_copy = tmp_path / "some-t5"
     shutil.copytree(tiny_instructor_path, t5_copy)
     assert detect_profile(t5_copy).family == "plain"
-    assert detect_profile(_install_in_hf_cache(tmp_path, "hkunlp/instructor-large", str(t5_copy))).family == "instructor"
+    snapshot = _install_in_hf_cache(tmp_path, "hkunlp/instructor-large", str(t5_copy))
+    assert detect_profile(snapshot).family == "instructor"
     # a user's spelling alone decides nothing: a BERT in a folder called "instructor" stays plain
     bert_copy = tmp_path / "my-instructor"
     shutil.copytree(folders["bert"], bert_copy)

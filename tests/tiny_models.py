@@ -20,8 +20,16 @@ import shutil
 from pathlib import Path
 
 import torch
-from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers, decoders
-from transformers import BertConfig, BertModel, Gemma3TextConfig, Gemma3TextModel, PreTrainedTokenizerFast, Qwen3Config, Qwen3Model
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from transformers import (
+    BertConfig,
+    BertModel,
+    Gemma3TextConfig,
+    Gemma3TextModel,
+    PreTrainedTokenizerFast,
+    Qwen3Config,
+    Qwen3Model,
+)
 
 from tests.tiny_t5 import _corpus
 
