@@ -122,6 +122,11 @@ def test_config_file_in_repo_is_valid_and_unknown_keys_are_refused():
         assert config.base_model == "bundled" and config.learning_rate == learning_rate
         assert config.warmup_ratio == 0.1
         assert config.batch_sampler == "no_duplicates" and config.temperature > 0
+    # v2: the GPU variant trains on exactly the CPU recipe's data, held-out phrasings and seeds
+    v2, v2_gpu = (T.TrainConfig.load(REPO / "configs" / n) for n in ("instructor-mini-v2.json", "instructor-mini-v2-gpu.json"))
+    assert v2.data == v2_gpu.data and v2.seeds == v2_gpu.seeds and len(set(v2.seeds)) >= 3
+    assert {"reviews_category_x", "reviews_sentiment_x"} <= set(v2.data.datasets) >= set(v2.data.heldout_phrasings)
+    assert not str(v2.export_dir).startswith("assets")  # a v2 run never overwrites the shipped model
     with pytest.raises(ValueError, match="Unknown config key"):
         T.TrainConfig.from_dict({"learning_rat": 1e-5})
     with pytest.raises(ValueError, match="Unknown data key"):
