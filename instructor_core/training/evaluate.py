@@ -7,7 +7,7 @@ Any catalogued model (``python -m instructor_core models``), hub id or folder wo
 its family's profile, with the paper-style instruction for INSTRUCTOR, fixed-prefix and plain models, and
 the same task as a task phrase for templated families (EmbeddingGemma, Qwen3-Embedding, E5-instruct).
 
-Evaluation sets (see :mod:`instructor_core.medi` for the splits):
+Evaluation sets (see :mod:`instructor_core.training.tasks` for the splits):
 
 * official dev splits: emotion ``val.txt``, STS-B ``sts-dev.csv``;
 * hash-held-out 10 % of SST-2, AG News, TREC and Banking77 (never in the training mixture);
