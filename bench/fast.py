@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.texts import realistic_texts  # noqa: E402
 from instructor_core import load_encoder  # noqa: E402
-from instructor_core.evaluate import STS_INSTRUCTION, evaluate_stsb  # noqa: E402
+from instructor_core.training.evaluate import STS_INSTRUCTION, evaluate_stsb  # noqa: E402
 
 INSTRUCTION = "Represent the news article for clustering by topic: "
 

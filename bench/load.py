@@ -42,15 +42,15 @@ def user_session(url: str, user: int, rounds: int = 1) -> list[tuple[str, float]
     for round_ in range(rounds):
         text = f"User {user} says the battery died after {round_ + 2} days."  # distinct per user: no shared cache
         table = {"headers": ["instruction"], "data": [[SENTIMENT], [CATEGORY], [""]]}
-        heatmap, _, _ = call("/instruction_similarity", "bundled", text, table)
-        assert len(_plot_data(heatmap)[0]["text"]) == 3  # 3 x 3 cells
+        heatmap, _, _ = call("/instruction_similarity", "bundled", text, table, True)
+        assert len(_plot_data(heatmap)[0]["text"]) == 4  # 3 instructions and the placebo row (the page's default)
         call("/text_neighbours", "bundled", f"{text}\nGreat speaker.\nThe pan warped.", table)
         plot_a, _, plot_b, _, effect, _ = call("/project", "bundled", REVIEWS, None, "text", "sentiment", "",
                                                SENTIMENT, "PCA", 15, 0.1, 30, user)
         assert len(effect["data"]) == 2
         _, _, _, _, table_out, _ = call("/compare_phrasings", "bundled", REVIEWS, None, "text", "category",
                                         f"{CATEGORY}\nRepresent the review for identifying the product type: ", False)
-        assert len(table_out["data"]) == 2
+        assert len(table_out["data"]) == 3  # the placebo and the two phrasings
     return timings
 
 

@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 
-from instructor_core.medi import default_data_dir
+from instructor_core.training.tasks import default_data_dir
 
 WORDS = 38  # ~50 word-piece tokens for MiniLM's tokenizer
 

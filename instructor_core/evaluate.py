@@ -1,9 +1,7 @@
-"""``python -m instructor_core.evaluate MODEL ...``: :mod:`instructor_core.training.evaluate` under its
-original name (its public names are re-exported)."""
+"""``python -m instructor_core.evaluate MODEL ...``: runs :func:`instructor_core.training.evaluate.main`."""
 
 import sys
 
-from .training.evaluate import *  # noqa: F401,F403
 from .training.evaluate import main
 
 if __name__ == "__main__":

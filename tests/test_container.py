@@ -131,7 +131,7 @@ def test_constraints_pin_every_requirement_and_match_the_tested_venv():
         if line and not line.startswith("#"):
             name, _, pinned = line.partition("==")
             pins[name.lower().replace("_", "-")] = pinned
-    required = set().union(*(_requirement_names(ROOT / f"requirements{part}.txt") for part in ("", "-dev", "-train")))
+    required = set().union(*(_requirement_names(ROOT / f"requirements{part}.txt") for part in ("", "-dev", "-train", "-fast")))
     # training's libraries are the `train` extra, not the app's: CI gets them through requirements-dev.txt
     assert {"datasets", "accelerate"} <= _requirement_names(ROOT / "requirements-train.txt")
     assert not {"datasets", "accelerate"} & _requirement_names(ROOT / "requirements.txt")

@@ -62,12 +62,12 @@ def test_int8_instructor_mini_is_close_to_fp32():
     assert int8.identity != fp32.identity and int8.identity.endswith("|int8")  # vectors are cached apart
 
 
-def test_export_is_cached_by_key(tiny_int8, tmp_path):
-    first = quantized_model_path(tiny_int8.model, "folder-a", cache_dir=tmp_path)
+def test_export_is_cached_by_key(tiny_encoder, tmp_path):
+    first = quantized_model_path(tiny_encoder.model, "folder-a", cache_dir=tmp_path)
     stamp = first.stat().st_mtime_ns
-    assert quantized_model_path(tiny_int8.model, "folder-a", cache_dir=tmp_path) == first
+    assert quantized_model_path(tiny_encoder.model, "folder-a", cache_dir=tmp_path) == first
     assert first.stat().st_mtime_ns == stamp  # reused, not exported again
-    assert quantized_model_path(tiny_int8.model, "folder-b", cache_dir=tmp_path) != first  # another fingerprint
+    assert quantized_model_path(tiny_encoder.model, "folder-b", cache_dir=tmp_path) != first  # another fingerprint
 
 
 def test_pool_keeps_backends_apart(tiny_instructor_path, tiny_int8):

@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from instructor_core import medi
+from instructor_core.training import mixture as mix
+from instructor_core.training import tasks
 
-REAL_DATA = medi.default_data_dir()
+REAL_DATA = tasks.default_data_dir()
 
 
 def write_fake_data(root: Path, n: int = 60) -> Path:
@@ -126,38 +127,38 @@ def fake_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_heldout_split_is_deterministic_and_about_ten_percent():
     texts = [f"sentence number {i}" for i in range(5000)]
-    held = [medi.is_heldout(t) for t in texts]
-    assert held == [medi.is_heldout(t) for t in texts]
+    held = [tasks.is_heldout(t) for t in texts]
+    assert held == [tasks.is_heldout(t) for t in texts]
     assert 0.08 < sum(held) / len(held) < 0.12
     # normalisation: case and spacing do not move a text to the other side
-    assert medi.is_heldout("Sentence  number 7") == medi.is_heldout("sentence number 7")
+    assert tasks.is_heldout("Sentence  number 7") == tasks.is_heldout("sentence number 7")
 
 
 def test_readers_parse_every_format(fake_data: Path):
-    ag = medi.labeled_split("ag_news", "train", fake_data)
+    ag = tasks.labeled_split("ag_news", "train", fake_data)
     assert set(ag["label"]) == {"World", "Sports", "Business", "Sci/Tech"}
     assert not ag["text"].str.contains("#39;").any() and ag["text"].str.contains(r"\$5", regex=True).any()
-    sst = pd.concat([medi.labeled_split("sst2", s, fake_data) for s in ("train", "dev")])
+    sst = pd.concat([tasks.labeled_split("sst2", s, fake_data) for s in ("train", "dev")])
     assert set(sst["label"]) == {"negative", "positive"} and "too short" not in set(sst["text"])
-    assert set(medi.labeled_split("trec", "train", fake_data)["label"]) == {"HUM", "LOC", "NUM"}
-    assert medi.stsb_split("dev", fake_data)["score"].between(0, 5).all()
-    cad = medi.pair_split("cad_snli", "train", fake_data) + medi.pair_split("cad_snli", "dev", fake_data)
+    assert set(tasks.labeled_split("trec", "train", fake_data)["label"]) == {"HUM", "LOC", "NUM"}
+    assert tasks.stsb_split("dev", fake_data)["score"].between(0, 5).all()
+    cad = tasks.pair_split("cad_snli", "train", fake_data) + tasks.pair_split("cad_snli", "dev", fake_data)
     assert all(len(row) == 3 and "sleeps" in row[2] for row in cad)  # contradiction = hard negative
-    wiki = medi.pair_split("wikiqa", "train", fake_data)
+    wiki = tasks.pair_split("wikiqa", "train", fake_data)
     assert all(row[0].startswith("how tall") and "metres" in row[1] and "stone" in row[2] for row in wiki)
-    assert all("gained" in b for _, b in medi.pair_split("mrpc", "train", fake_data))  # only Quality 1
+    assert all("gained" in b for _, b in tasks.pair_split("mrpc", "train", fake_data))  # only Quality 1
 
 
 def test_train_and_dev_never_overlap(fake_data: Path):
-    for name in medi.LABELED_SETS:
-        train = set(medi.labeled_split(name, "train", fake_data)["text"])
-        dev = set(medi.labeled_split(name, "dev", fake_data)["text"])
+    for name in tasks.LABELED_SETS:
+        train = set(tasks.labeled_split(name, "train", fake_data)["text"])
+        dev = set(tasks.labeled_split(name, "dev", fake_data)["text"])
         assert dev and not train & dev, name
-    mixture = medi.build_mixture(data_dir=fake_data, seed=1)
+    mixture = mix.build_mixture(data_dir=fake_data, seed=1)
     trained = {t for cols in mixture.columns.values() for col in cols.values() for t in col}
-    for name in medi.LABELED_SETS:  # held-out and official dev texts are never trained on
-        assert not trained & set(medi.labeled_split(name, "dev", fake_data)["text"]), name
-    dev = medi.stsb_split("dev", fake_data)
+    for name in tasks.LABELED_SETS:  # held-out and official dev texts are never trained on
+        assert not trained & set(tasks.labeled_split(name, "dev", fake_data)["text"]), name
+    dev = tasks.stsb_split("dev", fake_data)
     assert not trained & (set(dev["sentence1"]) | set(dev["sentence2"]))
 
 
@@ -165,7 +166,7 @@ def test_classification_examples_pair_same_label_and_contrast_another():
     frame = pd.DataFrame({"text": [f"t{i}" for i in range(30)], "label": [("a", "b", "c")[i % 3] for i in range(30)]})
     label_of = dict(zip(frame["text"], frame["label"]))
     names = sorted(set(frame["label"]))
-    rows = medi.classification_examples(frame, 100, random.Random(0))
+    rows = mix.classification_examples(frame, 100, random.Random(0))
     assert len(rows) == 30 and len({r[0] for r in rows}) == 30  # each text anchors once
     for anchor, positive, negative, anchor_id, negative_id in rows:
         assert positive != anchor and label_of[positive] == label_of[anchor]
@@ -174,13 +175,13 @@ def test_classification_examples_pair_same_label_and_contrast_another():
 
 
 def test_mixture_groups_by_dataset_and_phrasing_with_matching_prompts(fake_data: Path):
-    mixture = medi.build_mixture(data_dir=fake_data, no_instruction_share=0.3, seed=0)
+    mixture = mix.build_mixture(data_dir=fake_data, no_instruction_share=0.3, seed=0)
     assert set(mixture.columns) == set(mixture.prompts)
     for key, cols in mixture.columns.items():
         name, _, phrasing = key.partition("__")
-        spec = medi.TASKS[name]
+        spec = tasks.TASKS[name]
         assert len({len(v) for v in cols.values()}) == 1
-        if phrasing == medi.NO_INSTRUCTION:
+        if phrasing == tasks.NO_INSTRUCTION:
             assert mixture.prompts[key] == {} and not spec.labeled
             continue
         k = int(phrasing[1:])
@@ -193,53 +194,53 @@ def test_mixture_groups_by_dataset_and_phrasing_with_matching_prompts(fake_data:
         else:
             assert len(set(mixture.prompts[key].values())) == 1
     # several phrasings per dataset, a no-instruction share only outside labeled (class) tasks
-    for name in medi.DEFAULT_DATASETS:
-        spec = medi.TASKS[name]
+    for name in tasks.DEFAULT_DATASETS:
+        spec = tasks.TASKS[name]
         keys = [k for k in mixture.columns if k.startswith(name + "__")]
         assert sum(k.endswith("__none") for k in keys) == (not spec.labeled), name
         assert len(keys) >= 3, name
-    assert set(mixture.labels) == {k for k in mixture.columns if medi.TASKS[k.split("__")[0]].labeled}
+    assert set(mixture.labels) == {k for k in mixture.columns if tasks.TASKS[k.split("__")[0]].labeled}
 
 
 def test_crossed_tasks_cross_the_other_property_and_keep_it_in_negatives(fake_data: Path):
     """Sentiment over reviews and tweets: positives of the same sentiment from the other source, negatives
     of the other sentiment from the same source. Topic: movie-review positives of the other sentiment."""
     rng = random.Random(0)
-    frame = medi.crossed_frame("sentiment_x", 80, fake_data, medi.HELDOUT_PERMILLE, rng)
+    frame = mix.crossed_frame("sentiment_x", 80, fake_data, tasks.HELDOUT_PERMILLE, rng)
     assert set(frame["label"]) == {"positive", "negative"} and set(frame["other"]) == {"sst2", "emotion"}
     assert set(frame.loc[frame["text"].str.contains("angry"), "label"]) == {"negative"}  # anger -> negative
     row = frame.set_index("text")
-    rows = medi.crossed_examples(frame, 60, rng)
+    rows = mix.crossed_examples(frame, 60, rng)
     assert len(rows) == 60
     for anchor, positive, negative, label_id, negative_id in rows:
         assert row.at[positive, "label"] == row.at[anchor, "label"] != row.at[negative, "label"]
         assert row.at[positive, "other"] != row.at[anchor, "other"] == row.at[negative, "other"]
         assert label_id != negative_id
-    topic = medi.crossed_frame("topic_x", 200, fake_data, medi.HELDOUT_PERMILLE, rng)
+    topic = mix.crossed_frame("topic_x", 200, fake_data, tasks.HELDOUT_PERMILLE, rng)
     assert {"movies", "banking", "personal life", "sports"} <= set(topic["label"])
     trow = topic.set_index("text")
-    movie_rows = [r for r in medi.crossed_examples(topic, 200, rng) if trow.at[r[0], "label"] == "movies"]
+    movie_rows = [r for r in mix.crossed_examples(topic, 200, rng) if trow.at[r[0], "label"] == "movies"]
     assert movie_rows and all(trow.at[a, "other"] != trow.at[p, "other"] for a, p, *_ in movie_rows)
-    mixture = medi.build_mixture(["topic_x"], data_dir=fake_data, classification_hard_negatives=False)
+    mixture = mix.build_mixture(["topic_x"], data_dir=fake_data, classification_hard_negatives=False)
     assert all(set(cols) == {"anchor", "positive", "negative"} for cols in mixture.columns.values())
     assert set(mixture.labels) == set(mixture.columns)
 
 
 def test_mixture_is_seeded_and_respects_caps_and_options(fake_data: Path):
-    a = medi.build_mixture(data_dir=fake_data, seed=3)
-    assert a.columns == medi.build_mixture(data_dir=fake_data, seed=3).columns
-    assert a.columns != medi.build_mixture(data_dir=fake_data, seed=4).columns
-    small = medi.build_mixture({"sst2": {"max_examples": 10, "phrasings": [1]}, "qqp": None},
+    a = mix.build_mixture(data_dir=fake_data, seed=3)
+    assert a.columns == mix.build_mixture(data_dir=fake_data, seed=3).columns
+    assert a.columns != mix.build_mixture(data_dir=fake_data, seed=4).columns
+    small = mix.build_mixture({"sst2": {"max_examples": 10, "phrasings": [1]}, "qqp": None},
                                data_dir=fake_data, no_instruction_share=0.0, classification_hard_negatives=False)
     assert set(small.columns) == {"sst2__p1"} | {k for k in small.columns if k.startswith("qqp__p")}
     assert len(small.columns["sst2__p1"]["anchor"]) == 10 and "negative" not in small.columns["sst2__p1"]
     assert small.stats["sst2"]["examples"] == 10
     with pytest.raises(ValueError, match="Unknown dataset"):
-        medi.build_mixture(["imdb"], data_dir=fake_data)
+        mix.build_mixture(["imdb"], data_dir=fake_data)
 
 
 def test_training_phrasings_follow_the_template_and_are_several_per_dataset():
-    for spec in medi.TASKS.values():
+    for spec in tasks.TASKS.values():
         assert len(spec.instructions) >= 3 and len(set(spec.instructions)) == len(spec.instructions)
         assert not spec.doc_instructions or len(spec.doc_instructions) == len(spec.instructions)
         for ins in (*spec.instructions, *spec.doc_instructions):
@@ -248,15 +249,15 @@ def test_training_phrasings_follow_the_template_and_are_several_per_dataset():
 
 @pytest.mark.skipif(not (REAL_DATA / "SOURCES.md").exists(), reason="shared training data not present")
 def test_real_data_builds_every_dataset_quickly():
-    mixture = medi.build_mixture(list(medi.TASKS), max_examples_scale=0.02, seed=0)
-    assert set(mixture.stats) == set(medi.TASKS)
+    mixture = mix.build_mixture(list(tasks.TASKS), max_examples_scale=0.02, seed=0)
+    assert set(mixture.stats) == set(tasks.TASKS)
     assert all(s["examples"] > 0 for s in mixture.stats.values())
-    emotion_dev = set(medi.labeled_split("emotion", "dev")["text"])
+    emotion_dev = set(tasks.labeled_split("emotion", "dev")["text"])
     assert len(emotion_dev) > 1900
     trained = {t for cols in mixture.columns.values() for col in cols.values() for t in col}
     assert not trained & emotion_dev
-    for name in medi.CROSSED_SETS:  # the held-out parts of the "Added later" sets
-        assert not trained & set(medi.crossed_split(name, "dev")["text"]), name
+    for name in tasks.CROSSED_SETS:  # the held-out parts of the "Added later" sets
+        assert not trained & set(tasks.crossed_split(name, "dev")["text"]), name
 
 
 V2 = {"reviews_category_x": {}, "reviews_sentiment_x": {}, "questions_topic_x": {}, "topics_x": {}}
@@ -264,27 +265,27 @@ V2_HELDOUT = {name: [4, 5] for name in V2}
 
 
 def test_crossed_sets_split_by_text_and_dev_is_never_trained(fake_data: Path):
-    for name in medi.CROSSED_SETS:
-        train, dev = medi.crossed_split(name, "train", fake_data), medi.crossed_split(name, "dev", fake_data)
+    for name in tasks.CROSSED_SETS:
+        train, dev = tasks.crossed_split(name, "train", fake_data), tasks.crossed_split(name, "dev", fake_data)
         assert len(train) and not set(train["text"]) & set(dev["text"]), name
     # the dev part is seeded: another seed holds out other texts
-    reviews = [set(medi.crossed_split("reviews", "dev", fake_data, permille=300, seed=s)["text"]) for s in (0, 1)]
+    reviews = [set(tasks.crossed_split("reviews", "dev", fake_data, permille=300, seed=s)["text"]) for s in (0, 1)]
     assert reviews[0] and reviews[0] != reviews[1]
-    reviews = medi.crossed_split("reviews", "train", fake_data)
+    reviews = tasks.crossed_split("reviews", "train", fake_data)
     assert set(reviews["category"]) == {"books", "electronics", "kitchen", "magazines", "camera and photo",
                                         "baby products"} and set(reviews["sentiment"]) == {"positive", "negative"}
-    mixture = medi.build_mixture(V2, data_dir=fake_data, heldout_phrasings=V2_HELDOUT, seed=0)
+    mixture = mix.build_mixture(V2, data_dir=fake_data, heldout_phrasings=V2_HELDOUT, seed=0)
     trained = {t for cols in mixture.columns.values() for col in cols.values() for t in col}
-    for name in medi.CROSSED_SETS:
-        assert not trained & set(medi.crossed_split(name, "dev", fake_data)["text"]), name
+    for name in tasks.CROSSED_SETS:
+        assert not trained & set(tasks.crossed_split(name, "dev", fake_data)["text"]), name
 
 
 def test_review_tasks_are_twins_with_same_text_hard_negatives_and_held_out_phrasings(fake_data: Path):
     """The same anchors grouped by category under one instruction and by sentiment under another: each
     category row's positive (same category, other sentiment) is the sentiment row's hard negative, and
     the reverse. Held-out phrasings never appear as a prompt."""
-    mixture = medi.build_mixture(V2, data_dir=fake_data, heldout_phrasings=V2_HELDOUT, seed=0)
-    reviews = medi.crossed_split("reviews", "train", fake_data)
+    mixture = mix.build_mixture(V2, data_dir=fake_data, heldout_phrasings=V2_HELDOUT, seed=0)
+    reviews = tasks.crossed_split("reviews", "train", fake_data)
     category, sentiment = (dict(zip(reviews["text"], reviews[c])) for c in ("category", "sentiment"))
 
     def rows(task: str) -> dict[str, tuple[str, str]]:
@@ -302,8 +303,8 @@ def test_review_tasks_are_twins_with_same_text_hard_negatives_and_held_out_phras
         assert category[negative] == category[anchor] != category[positive]
     used = {prompt for prompts in mixture.prompts.values() for prompt in prompts.values()}
     for name, held in V2_HELDOUT.items():
-        spec = medi.TASKS[name]
+        spec = tasks.TASKS[name]
         assert not used & {spec.instructions[k] for k in held}, name
         assert used & set(spec.instructions), name
     with pytest.raises(ValueError, match="held out"):
-        medi.build_mixture({"topics_x": {"phrasings": [4]}}, data_dir=fake_data, heldout_phrasings=V2_HELDOUT)
+        mix.build_mixture({"topics_x": {"phrasings": [4]}}, data_dir=fake_data, heldout_phrasings=V2_HELDOUT)

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from instructor_core import medi
-from instructor_core import train as T
+from instructor_core.training import mixture as mix
+from instructor_core.training import tasks
+from instructor_core.training import trainer as T
 from instructor_core.metrics import silhouette_cosine
 from instructor_core.models import INSTRUCTOR_MINI_PATH
 
@@ -68,7 +69,7 @@ def toy_texts(n: int, seed: int) -> list[tuple[str, str, str]]:
     return out
 
 
-def toy_mixture(n: int = 600, seed: int = 0) -> medi.Mixture:
+def toy_mixture(n: int = 600, seed: int = 0) -> mix.Mixture:
     """Two sub-datasets over the same kind of texts: pairs that share a sentiment under the sentiment
     instruction, pairs that share a topic under the topic instruction."""
     texts = toy_texts(n, seed)
@@ -79,13 +80,13 @@ def toy_mixture(n: int = 600, seed: int = 0) -> medi.Mixture:
         frame = {"text": [t[0] for t in texts], "label": [t[field_idx] for t in texts]}
         import pandas as pd
 
-        rows = medi.classification_examples(pd.DataFrame(frame).drop_duplicates("text"), n, rnd)
+        rows = mix.classification_examples(pd.DataFrame(frame).drop_duplicates("text"), n, rnd)
         columns[key] = {"anchor": [r[0] for r in rows], "positive": [r[1] for r in rows]}
         labels[key] = [[r[3], r[4]] for r in rows]
         assert len(names) >= 2
     prompts = {"toy__sentiment": {"anchor": SENT_PROMPT, "positive": SENT_PROMPT},
                "toy__topic": {"anchor": TOPIC_PROMPT, "positive": TOPIC_PROMPT}}
-    return medi.Mixture(columns, prompts, {"toy": {"examples": n}}, labels)
+    return mix.Mixture(columns, prompts, {"toy": {"examples": n}}, labels)
 
 
 def tiny_config(tiny_bert: str, out: Path, **overrides) -> T.TrainConfig:
@@ -122,6 +123,11 @@ def test_config_file_in_repo_is_valid_and_unknown_keys_are_refused():
         assert config.base_model == "bundled" and config.learning_rate == learning_rate
         assert config.warmup_ratio == 0.1
         assert config.batch_sampler == "no_duplicates" and config.temperature > 0
+    # v2: the GPU variant trains on exactly the CPU recipe's data, held-out phrasings and seeds
+    v2, v2_gpu = (T.TrainConfig.load(REPO / "configs" / n) for n in ("instructor-mini-v2.json", "instructor-mini-v2-gpu.json"))
+    assert v2.data == v2_gpu.data and v2.seeds == v2_gpu.seeds and len(set(v2.seeds)) >= 3
+    assert {"reviews_category_x", "reviews_sentiment_x"} <= set(v2.data.datasets) >= set(v2.data.heldout_phrasings)
+    assert not str(v2.export_dir).startswith("assets")  # a v2 run never overwrites the shipped model
     with pytest.raises(ValueError, match="Unknown config key"):
         T.TrainConfig.from_dict({"learning_rat": 1e-5})
     with pytest.raises(ValueError, match="Unknown data key"):
@@ -275,7 +281,7 @@ def test_v2_crossed_recipe_trains_a_few_steps_with_same_text_hard_negatives(tiny
         triplets["reviews_category_x"][a] == (n, p) for a, (p, n) in triplets["reviews_sentiment_x"].items())
     trained_prompts = {ins for cols in prompts.values() for ins in cols.values()}
     for task, held in config.data.heldout_phrasings.items():
-        assert not trained_prompts & {medi.TASKS[task].instructions[k] for k in held}, task
+        assert not trained_prompts & {tasks.TASKS[task].instructions[k] for k in held}, task
     T.train(config, mixture=mixture)
     losses = [e["loss"] for e in map(json.loads, (tmp_path / "run" / "run_log.jsonl").read_text().splitlines())
               if e["event"] == "log" and "loss" in e]
@@ -333,7 +339,7 @@ def test_crossed_evaluation_scores_matching_crossed_none_and_unseen_phrasings(tm
     noise = {t: rng.normal(size=8) for t in frame["text"]}
 
     def encode(texts: list[str], instruction: str | None) -> np.ndarray:
-        column = next((c for c, task in spec.labels.items() if instruction in medi.TASKS[task].instructions), None)
+        column = next((c for c, task in spec.labels.items() if instruction in tasks.TASKS[task].instructions), None)
         if column is None:
             return np.stack([noise[t] for t in texts])
         names = sorted(set(truth[column].values()))
@@ -345,8 +351,8 @@ def test_crossed_evaluation_scores_matching_crossed_none_and_unseen_phrasings(tm
     assert set(long["condition"]) == set(E.CROSSED_CONDITIONS)
     unseen = long[long["condition"] == "unseen"]
     assert sorted(unseen.groupby("label").size().tolist()) == [1, 2]
-    assert set(unseen["instruction"]) == {medi.TASKS["reviews_sentiment_x"].instructions[k] for k in (4, 5)} | {
-        medi.TASKS["reviews_category_x"].instructions[5]}
+    assert set(unseen["instruction"]) == {tasks.TASKS["reviews_sentiment_x"].instructions[k] for k in (4, 5)} | {
+        tasks.TASKS["reviews_category_x"].instructions[5]}
     wide = E.crossed_pivot(long).set_index("label")
     for column in spec.labels:
         assert wide.loc[column, "knn_match"] == 1.0 and wide.loc[column, "knn_unseen"] == 1.0

@@ -7,7 +7,7 @@ Any catalogued model (``python -m instructor_core models``), hub id or folder wo
 its family's profile, with the paper-style instruction for INSTRUCTOR, fixed-prefix and plain models, and
 the same task as a task phrase for templated families (EmbeddingGemma, Qwen3-Embedding, E5-instruct).
 
-Evaluation sets (see :mod:`instructor_core.medi` for the splits):
+Evaluation sets (see :mod:`instructor_core.training.tasks` for the splits):
 
 * official dev splits: emotion ``val.txt``, STS-B ``sts-dev.csv``;
 * hash-held-out 10 % of SST-2, AG News, TREC and Banking77 (never in the training mixture);
@@ -387,7 +387,8 @@ def format_crossed_report(results: Sequence[dict[str, object]]) -> str:
         lines.append("")
     lines.append("| model | STS-B dev Spearman (no instruction) |")
     lines.append("|---|---:|")
-    lines += [f"| {res['model']} | {res['stsb_spearman']:.2f} |" for res in results]
+    lines += [f"| {res['model']} | " + ("not run" if res["stsb_spearman"] is None else f"{res['stsb_spearman']:.2f}")
+              + " |" for res in results]
     return "\n".join(lines)
 
 
@@ -417,6 +418,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="instead: the crossed sets (each text labeled twice) with the held-out phrasings and "
                              "dev seed of this training config (default configs/instructor-mini-v2.json); "
                              "--max-rows then defaults to 400")
+    parser.add_argument("--sets", nargs="*", help="with --crossed: only the crossed sets whose names start with "
+                                                 "these (default: all)")
+    parser.add_argument("--stsb-pairs", type=int, help="with --crossed: STS-B dev pairs to score (default all; "
+                                                       "0 skips STS-B)")
     args = parser.parse_args(argv)
     if args.crossed:
         return _main_crossed(args)
@@ -460,9 +465,11 @@ def _main_crossed(args: argparse.Namespace) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
         start = time.perf_counter()
-        crossed = evaluate_crossed(encoder, heldout_phrasings=heldout, max_rows=max_rows, batch_size=args.batch_size,
+        sets = [spec for spec in CROSSED_EVAL_SETS if not args.sets or spec.name.startswith(tuple(args.sets))]
+        crossed = evaluate_crossed(encoder, sets, heldout_phrasings=heldout, max_rows=max_rows, batch_size=args.batch_size,
                                    dev_seed=dev_seed, data_dir=args.data_dir, log=log)
-        sts = evaluate_stsb(encoder, None, batch_size=args.batch_size, data_dir=args.data_dir)
+        sts = None if args.stsb_pairs == 0 else evaluate_stsb(encoder, None, batch_size=args.batch_size,
+                                                               data_dir=args.data_dir, max_pairs=args.stsb_pairs)
         results.append({"model": model, "name": encoder.name, "crossed": crossed, "stsb_spearman": sts,
                         "seconds": round(time.perf_counter() - start, 1)})
     print(format_crossed_report(results))
