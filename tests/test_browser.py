@@ -216,10 +216,12 @@ def test_compare_two_models_on_the_phrasings_page(browser_page):
 def test_crossed_matrix(browser_page):
     page, _ = browser_page
     _open_tab(page, "Does the instruction matter?")
-    page.locator("#controls-matrix-run").click()
-    selector = _plot(page, "controls-matrix-plot", 240_000)
+    selector = _plot(page, "controls-matrix-plot", 240_000)  # the first-visit result: both example instructions
+    page.locator("#controls-instructions textarea").fill("Represent the product review for classifying its sentiment: ")
+    page.locator("#controls-matrix-run").click()  # one instruction: the run's own result has one row fewer
+    page.wait_for_function(f"(sel) => ({HEATMAP_Z})(sel).length === 3", arg=selector, timeout=240_000)
     z = page.evaluate(HEATMAP_Z, selector)  # the kNN accuracy panel
-    assert len(z) == 4 and all(len(row) == 2 for row in z)  # (none, placebo, 2 instructions) x (sentiment, category)
+    assert all(len(row) == 2 for row in z)  # (none, placebo, the instruction) x (sentiment, category)
     assert all(0 <= v <= 1 for row in z for v in row)
     cells = page.locator(f"{selector} text").all_text_contents()
     assert any(re.fullmatch(r"0\.\d{3}\[0\.\d{3}, [01]\.\d{3}\]", c) for c in cells)  # value and its interval
@@ -233,8 +235,11 @@ def test_crossed_matrix(browser_page):
 def test_neighbour_movers(browser_page):
     page, _ = browser_page
     _open_tab(page, "Does the instruction matter?")
+    selector = _plot(page, "controls-movement-plot", 240_000)  # the first-visit result: B is the sentiment example
+    page.locator("#controls-instruction-b input, #controls-instruction-b textarea").first.fill(
+        "Represent the product review for classifying its product category: ")
     page.locator("#controls-movement-run").click()
-    selector = _plot(page, "controls-movement-plot", 240_000)
+    expect(page.locator("#controls-movement-plot")).to_contain_text("category:", timeout=240_000)  # B's title
     assert page.evaluate(PLOT_POINTS, selector) == 2 * 240  # the texts under A and under B
     expect(page.locator("#controls-movement-summary")).to_contain_text("Mean neighbour overlap between A and B")
     expect(page.locator("#controls-movement-summary")).to_contain_text("placebo")
