@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics import SEPARATION_METRICS, _labelled_mask, knn_predictions, label_separation
+from .neighbours import NeighbourMovement
 
 # Display order of the per-text verdicts: where the models disagree first.
 VERDICTS = ("only A right", "only B right", "both wrong", "both right", "not scored")
@@ -87,7 +88,8 @@ def _which_is_better(model_a: str, model_b: str, a: float | None, b: float | Non
 @dataclass
 class ModelComparison:
     """The same texts under the same instruction in model A and model B: 2-D maps (B aligned onto A),
-    separation metrics per model, and per-text kNN verdicts."""
+    separation metrics per model, per-text kNN verdicts, and how many of each text's nearest neighbours
+    the two models share (``movement``)."""
 
     model_a: str
     model_b: str
@@ -96,6 +98,7 @@ class ModelComparison:
     coords_b: np.ndarray
     metrics: pd.DataFrame  # metric, model_a, model_b, delta; empty without labels
     verdicts: pd.DataFrame  # verdict, label, predicted_a, predicted_b, text; input order; empty without labels
+    movement: NeighbourMovement | None = None  # k-NN overlap per text between A's and B's space
     notes: list[str] = field(default_factory=list)
 
     def wrong(self, side: str) -> np.ndarray:
@@ -110,6 +113,8 @@ class ModelComparison:
         if self.verdicts.empty:
             return self.verdicts
         table = self.verdicts.reset_index(names="row")
+        if self.movement is not None:
+            table.insert(2, "neighbour_overlap", self.movement.overlap)
         order = table["verdict"].map({v: i for i, v in enumerate(VERDICTS)})
         return table.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
 
@@ -119,9 +124,11 @@ class ModelComparison:
         return {v: int(found.get(v, 0)) for v in VERDICTS}
 
     def summary(self) -> str:
-        """Markdown: which model separates the labels better under this instruction, and follows it more."""
+        """Markdown: which model separates the labels better under this instruction, follows it more, and
+        how much the two agree on each text's neighbours."""
+        shared = "" if self.movement is None else "\n\n" + self.movement.summary()
         if self.metrics.empty:
-            return "Pick a label column to score the two models."
+            return "Pick a label column to score the two models." + shared
         by_metric = self.metrics.set_index("metric")
         knn = by_metric.loc["knn_accuracy"]
         lines = [f"**kNN accuracy** — A `{self.model_a}` {_fmt(knn.model_a)} · B `{self.model_b}` "
@@ -134,7 +141,7 @@ class ModelComparison:
         counts = self.counts()
         lines.append(f"**Per text:** {counts['only A right']} right only under A, {counts['only B right']} right "
                      f"only under B, {counts['both right']} right under both, {counts['both wrong']} wrong under both.")
-        return "\n\n".join(lines)
+        return "\n\n".join(lines) + shared
 
 
 @dataclass

@@ -279,7 +279,8 @@ def compare_models(
 
     Each model encodes the instruction its own way; both spaces are projected with the same method, params
     and seed, B's map aligned onto A's. With labels: kNN accuracy and silhouette per model, the gain each
-    model gets from the instruction (vs none) and each text's kNN verdict under A and B.
+    model gets from the instruction (vs none) and each text's kNN verdict under A and B. From 3 texts on:
+    each text's nearest-neighbour overlap between the two models' spaces.
     """
     _check_two_models(encoder_a, encoder_b)
     instruction = check_instructions([instruction])[0]
@@ -298,7 +299,9 @@ def compare_models(
         metrics = separation_table(spaces_a[0], spaces_b[0], labels, *(
             (spaces_a[1], spaces_b[1]) if instruction else ()))
         verdicts = text_verdicts(texts, labels, spaces_a[0], spaces_b[0])
-    return ModelComparison(encoder_a.name, encoder_b.name, instruction, coords_a, coords_b, metrics, verdicts, notes)
+    movement = neighbour_movement(spaces_a[0], spaces_b[0], random_state=random_state) if len(texts) >= 3 else None
+    return ModelComparison(encoder_a.name, encoder_b.name, instruction, coords_a, coords_b, metrics, verdicts,
+                           movement, notes)
 
 
 def compare_models_phrasings(

@@ -254,6 +254,9 @@ def test_compare_models_projection_matches_the_core(client, app_server):
     right_a = rows["verdict"].isin(["only A right", "both right"]).mean()
     assert right_a == pytest.approx(frame.loc["knn_accuracy"].iloc[0], abs=1e-3)
     assert "`instructor-mini`" in summary and "never trained with instructions" in message
+    overlap = expected.movement.mean_overlap.estimate  # the two models' shared neighbours, per text and overall
+    assert 0 < overlap < 1 and expected.movement.mean_overlap.format() in summary
+    assert rows["neighbour_overlap"].between(0, 1).all()
 
 
 def test_compare_models_phrasings(client):

@@ -47,6 +47,17 @@ TEXTS = [f"text {i}" for i in range(120)]
 LABELS = blobs()[1]
 
 
+def test_neighbour_overlap_between_models_is_one_for_the_same_space_and_low_for_noise():
+    same = explore.compare_models(FakeEncoder("follows", True), FakeEncoder("twin", True), TEXTS, None, TASK,
+                                  method="pca")
+    assert np.all(same.movement.overlap == 1.0) and same.movement.mean_overlap.estimate == 1.0
+    other = explore.compare_models(FakeEncoder("follows", True), FakeEncoder("ignores", False, dim=8), TEXTS, None,
+                                   TASK, method="pca")
+    assert other.movement.mean_overlap.high < 0.3  # blobs vs noise: few neighbours in common
+    assert "Mean neighbour overlap between A and B" in other.summary()
+    assert other.summary().startswith("Pick a label column")
+
+
 def test_knn_predictions_are_the_folds_of_knn_accuracy():
     x, labels = blobs(spread=1.6)  # overlapping: some texts are mislabelled
     predicted = knn_predictions(x, labels)
@@ -74,7 +85,7 @@ def test_model_that_follows_the_instruction_wins():
     assert counts["only A right"] + counts["both right"] == 120 and counts["only A right"] > 60
     assert not result.wrong("a").any() and result.wrong("b").sum() == counts["only A right"]
     table = result.verdict_table()
-    assert list(table.columns) == ["row", "verdict", "label", "predicted_a", "predicted_b", "text"]
+    assert list(table.columns) == ["row", "verdict", "neighbour_overlap", "label", "predicted_a", "predicted_b", "text"]
     assert table["verdict"].iloc[0] == "only A right" and table["verdict"].iloc[-1] == "both right"
     assert sorted(table["row"]) == list(range(120)) and table.loc[0, "text"] == TEXTS[table.loc[0, "row"]]
     assert "**A** (`follows`) is higher" in result.summary()
