@@ -18,7 +18,8 @@ def test_eight_concurrent_users_all_get_correct_results(app_server):
 
 def test_long_clustering_job_does_not_block_a_playground_call(app_server, tmp_path):
     url = app_server[0]
-    rows = pd.DataFrame({"text": [f"long job text {i} about topic {i % 9} and more words" for i in range(600)]})
+    # 2,000 rows (the fixture's cap): long enough that it is still running on an idle machine
+    rows = pd.DataFrame({"text": [f"long job text {i} about topic {i % 9} and more words" for i in range(2000)]})
     path = tmp_path / "long.csv"
     rows.to_csv(path, index=False)
     finished: dict[str, float] = {}
