@@ -38,6 +38,7 @@ from .tasks import (CROSSED_SOURCES, DATA_ENV, LABELED_SETS, REPO_ROOT, TASKS as
 
 APP_DATASETS = REPO_ROOT / "assets" / "datasets"
 CONDITIONS = ("none", "match", "mismatch")
+LABELED_ROWS, CROSSED_ROWS = 2000, 400  # default texts per labeled / crossed set (stratified samples)
 STS_INSTRUCTION = "Represent the sentence for retrieving semantically similar sentences: "
 STS_TASK = "Retrieve semantically similar text"  # the task phrase E5-instruct and Qwen3 use for STS
 
@@ -106,7 +107,7 @@ TASKS: tuple[LabeledTask, ...] = (
 )
 
 
-def load_task_data(task: LabeledTask, max_rows: int = 2000, seed: int = 0,
+def load_task_data(task: LabeledTask, max_rows: int = LABELED_ROWS, seed: int = 0,
                    data_dir: str | Path | None = None) -> pd.DataFrame:
     """``text`` and ``label`` of a task's evaluation split, at most ``max_rows`` (stratified, seeded)."""
     if task.source in LABELED_SETS:
@@ -134,7 +135,7 @@ def _encoder_fn(encoder, batch_size: int) -> Callable[[list[str], str | None], n
     return lambda texts, instruction: encoder.encode(texts, instruction=instruction or None, batch_size=batch_size)
 
 
-def evaluate_labeled(encoder, tasks: Sequence[LabeledTask] = TASKS, *, max_rows: int = 2000,
+def evaluate_labeled(encoder, tasks: Sequence[LabeledTask] = TASKS, *, max_rows: int = LABELED_ROWS,
                      batch_size: int = 64, data_dir: str | Path | None = None,
                      log: Callable[[str], None] | None = None) -> pd.DataFrame:
     """One row per task and condition: ``knn_accuracy`` and ``silhouette``.
@@ -209,7 +210,7 @@ def targets(labeled: pd.DataFrame, sts: float, base_sts: float | None = None) ->
     return out
 
 
-def evaluate_model(model: str, *, max_rows: int = 2000, batch_size: int = 64, device: str = "auto",
+def evaluate_model(model: str, *, max_rows: int = LABELED_ROWS, batch_size: int = 64, device: str = "auto",
                    tasks: Sequence[LabeledTask] = TASKS, data_dir: str | Path | None = None,
                    log: Callable[[str], None] | None = None, trust_remote_code: bool = False) -> dict[str, object]:
     """Everything for one model: the labeled long table, STS-B dev Spearman without/with instruction."""
@@ -292,7 +293,7 @@ def _stratified(frame: pd.DataFrame, columns: list[str], max_rows: int, seed: in
     return frame.loc[sorted(keep)].reset_index(drop=True)
 
 
-def load_crossed_set(spec: CrossedSet, max_rows: int = 400, seed: int = 0, dev_seed: int = 0,
+def load_crossed_set(spec: CrossedSet, max_rows: int = CROSSED_ROWS, seed: int = 0, dev_seed: int = 0,
                      data_dir: str | Path | None = None) -> pd.DataFrame:
     """``text`` and the set's two label columns, dev data only: the built-in sets, the held-out part of
     the reviews (``dev_seed``), TREC's held-out questions whose fine tag has a topic (ENTY and LOC)."""
@@ -310,7 +311,7 @@ def load_crossed_set(spec: CrossedSet, max_rows: int = 400, seed: int = 0, dev_s
 
 
 def evaluate_crossed(encoder, sets: Sequence[CrossedSet] = CROSSED_EVAL_SETS, *,
-                     heldout_phrasings: dict[str, list[int]] | None = None, max_rows: int = 400,
+                     heldout_phrasings: dict[str, list[int]] | None = None, max_rows: int = CROSSED_ROWS,
                      batch_size: int = 64, dev_seed: int = 0, data_dir: str | Path | None = None,
                      log: Callable[[str], None] | None = None) -> pd.DataFrame:
     """One row per set, label column and condition: kNN accuracy and silhouette under no instruction, the
@@ -405,7 +406,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("models", nargs="+", help="catalogue names ('bundled-base', 'instructor-mini', "
                                                   "'Qwen/Qwen3-Embedding-0.6B', ...), hub ids or folders; "
                                                   "the first is the baseline of the STS-B target")
-    parser.add_argument("--max-rows", type=int, default=2000, help="texts per labeled set (stratified sample)")
+    parser.add_argument("--max-rows", type=int, help=f"texts per set, stratified sample (default {LABELED_ROWS} per "
+                                                      f"labeled set, {CROSSED_ROWS} per crossed set)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--tasks", nargs="*", help="only these task names (default: all)")
@@ -417,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--crossed", metavar="CONFIG", nargs="?", const=str(V2_CONFIG),
                         help="instead: the crossed sets (each text labeled twice) with the held-out phrasings and "
                              "dev seed of this training config (default configs/instructor-mini-v2.json); "
-                             "--max-rows then defaults to 400")
+                             f"--max-rows then defaults to {CROSSED_ROWS}")
     parser.add_argument("--sets", nargs="*", help="with --crossed: only the crossed sets whose names start with "
                                                  "these (default: all)")
     parser.add_argument("--stsb-pairs", type=int, help="with --crossed: STS-B dev pairs to score (default all; "
@@ -432,7 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if log:
             log(f"== {model}")
         try:
-            results.append(evaluate_model(model, max_rows=args.max_rows, batch_size=args.batch_size,
+            results.append(evaluate_model(model, max_rows=args.max_rows or LABELED_ROWS, batch_size=args.batch_size,
                                           device=args.device, tasks=tasks, data_dir=args.data_dir, log=log,
                                           trust_remote_code=args.trust_remote_code))
         except (InputError, ModelLoadError) as err:
@@ -440,10 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     print(format_report(results))
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        payload = {"tasks": [asdict(t) | {"seen": t.seen} for t in tasks],
-                   "results": [_to_jsonable(r) for r in results]}
-        Path(args.json).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        _write_json(args.json, {"tasks": [asdict(t) | {"seen": t.seen} for t in tasks], "results": results})
     return 0
 
 
@@ -452,7 +451,7 @@ def _main_crossed(args: argparse.Namespace) -> int:
 
     data = json.loads(Path(args.crossed).read_text(encoding="utf-8")).get("data", {})
     heldout, dev_seed = data.get("heldout_phrasings", {}), int(data.get("dev_seed", 0))
-    max_rows = 400 if args.max_rows == 2000 else args.max_rows
+    max_rows = args.max_rows or CROSSED_ROWS
     log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     results = []
     for model in args.models:
@@ -474,11 +473,16 @@ def _main_crossed(args: argparse.Namespace) -> int:
                         "seconds": round(time.perf_counter() - start, 1)})
     print(format_crossed_report(results))
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        payload = {"config": args.crossed, "heldout_phrasings": heldout, "dev_seed": dev_seed,
-                   "results": [_to_jsonable(r) for r in results]}
-        Path(args.json).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        _write_json(args.json, {"config": args.crossed, "heldout_phrasings": heldout, "dev_seed": dev_seed,
+                                "results": results})
     return 0
+
+
+def _write_json(path: str, payload: dict[str, object]) -> None:
+    """The run's report as JSON (results made JSON-safe), creating the folder."""
+    payload = {**payload, "results": [_to_jsonable(r) for r in payload["results"]]}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(payload, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":
