@@ -2,10 +2,13 @@
 
 All methods run on L2-normalised vectors, where squared Euclidean distance is 2 - 2 x cosine: k-means
 becomes spherical (cosine) k-means, and HDBSCAN's Euclidean neighbourhoods are cosine neighbourhoods.
+Results (and Ward trees) are kept in small in-process LRUs keyed by the vectors' fingerprint and every
+parameter, so re-running a table with only another projection does not cluster again.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from collections.abc import Callable, Sequence
@@ -18,8 +21,10 @@ from sklearn.cluster import HDBSCAN, KMeans
 from sklearn.feature_extraction.text import CountVectorizer
 from threadpoolctl import threadpool_limits
 
+from .cache import ResultCache, array_fingerprint
 from .errors import InputError
 from .metrics import silhouette_cosine
+from .neighbours import BLOCK_BYTES
 from .similarity import l2_normalize
 
 METHODS = ("kmeans", "hdbscan", "agglomerative")
@@ -36,6 +41,9 @@ KMEANS_THREADS = 1
 # 5k x 384-d took 1.1 s brute force, 16 s with a ball tree, 22 s with a k-d tree. Brute force peaks at
 # about 2.5 n^2 doubles (2 GB at 10k rows), so larger inputs go back to the tree.
 HDBSCAN_BRUTE_FORCE_MAX_ROWS = 10_000
+# Recent clusterings, and Ward trees (10k rows: a 320 kB tree that took 18 s), so another k only cuts the tree again
+RESULTS = ResultCache(max_items=16)
+TREES = ResultCache(max_items=4)
 # Keywords are counted on cleaned text (the embeddings see the text as given): markup, web addresses and
 # the remains of HTML entities whose "&" was lost on the way ("#39;", "lt;", "quot;" in scraped news) go.
 _TAG = re.compile(r"<[^<>]{0,300}>|(?<![a-z])lt;[^<>]{0,300}?gt;", re.IGNORECASE)
@@ -67,7 +75,8 @@ def cluster(
 
     ``n_clusters="auto"`` tries every k in ``k_range`` (capped at n - 1) and keeps the best cosine
     silhouette. HDBSCAN ignores ``n_clusters`` and finds its own, marking outliers -1; its
-    ``min_cluster_size`` defaults to max(5, n // 50).
+    ``min_cluster_size`` defaults to max(5, n // 50). A clustering computed before for equal vectors and
+    parameters comes from ``RESULTS`` (a copy).
     """
     if method not in METHODS:
         raise InputError(f"Unknown clustering method '{method}'. Choose one of: {', '.join(METHODS)}.")
@@ -75,18 +84,33 @@ def cluster(
     n = len(x)
     if n < 2:
         raise InputError(f"Clustering needs at least 2 texts; got {n}.")
+    fingerprint = array_fingerprint(x)
     if method == "hdbscan":
         size = max(5, n // 50) if min_cluster_size is None else int(min_cluster_size)
         if size < 2:
             raise InputError(f"The minimum cluster size must be at least 2; got {size}.")
-        algorithm = "brute" if n <= HDBSCAN_BRUTE_FORCE_MAX_ROWS else "auto"
-        labels = _by_size(HDBSCAN(min_cluster_size=min(size, n), algorithm=algorithm, copy=True).fit_predict(x))
-        return ClusterResult(labels, int(labels.max() + 1), method, _silhouette(x, labels, random_state),
-                             notes=[noise_note(labels)])
-    k = None if n_clusters == "auto" else _whole_number(n_clusters)
-    if k is not None and not 2 <= k <= n:
-        raise InputError(f"The number of clusters must be between 2 and {n} (the number of texts); got {k}.")
-    partition = _partitioner(x, method, random_state)
+        key: tuple = ("hdbscan", fingerprint, size, random_state)
+        compute = lambda: _hdbscan(x, size, random_state)  # noqa: E731
+    else:
+        k = None if n_clusters == "auto" else _whole_number(n_clusters)
+        if k is not None and not 2 <= k <= n:
+            raise InputError(f"The number of clusters must be between 2 and {n} (the number of texts); got {k}.")
+        key = (method, fingerprint, k, tuple(k_range), random_state)
+        compute = lambda: _partition(x, fingerprint, method, k, k_range, random_state)  # noqa: E731
+    return copy.deepcopy(RESULTS.get_or_compute(key, compute))  # the caller's to change
+
+
+def _hdbscan(x: np.ndarray, size: int, random_state: int) -> ClusterResult:
+    algorithm = "brute" if len(x) <= HDBSCAN_BRUTE_FORCE_MAX_ROWS else "auto"
+    labels = _by_size(HDBSCAN(min_cluster_size=min(size, len(x)), algorithm=algorithm, copy=True).fit_predict(x))
+    return ClusterResult(labels, int(labels.max() + 1), "hdbscan", _silhouette(x, labels, random_state),
+                         notes=[noise_note(labels)])
+
+
+def _partition(x: np.ndarray, fingerprint: str, method: str, k: int | None, k_range: tuple[int, int],
+               random_state: int) -> ClusterResult:
+    """k-means or agglomerative at ``k``, or at the best k of ``k_range`` when ``k`` is None."""
+    partition = _partitioner(x, fingerprint, method, random_state)
     scores: dict[int, float] = {}
     if k is None:
         k, scores = _best_k(x, partition, k_range, random_state)
@@ -115,8 +139,8 @@ def _whole_number(n_clusters: object) -> int:
         raise InputError(f"The number of clusters must be 'auto' or a whole number; got {n_clusters!r}.") from None
 
 
-def _partitioner(x: np.ndarray, method: str, random_state: int) -> Callable[[int], np.ndarray]:
-    """A function k -> cluster ids; agglomerative builds its tree once and cuts it at every k."""
+def _partitioner(x: np.ndarray, fingerprint: str, method: str, random_state: int) -> Callable[[int], np.ndarray]:
+    """A function k -> cluster ids; agglomerative builds its tree once (kept in ``TREES``) and cuts it at every k."""
     if method == "kmeans":
         def kmeans(k: int) -> np.ndarray:
             with threadpool_limits(limits=KMEANS_THREADS):
@@ -125,8 +149,32 @@ def _partitioner(x: np.ndarray, method: str, random_state: int) -> Callable[[int
         return kmeans
     # Ward on unit vectors rather than average-linkage cosine: on sentence embeddings average linkage
     # chains into one giant cluster plus stragglers, while Ward keeps clusters compact and comparable.
-    tree = linkage(x, method="ward")
+    tree = TREES.get_or_compute(("ward", fingerprint), lambda: linkage(euclidean_distances(x), method="ward"))
     return lambda k: fcluster(tree, t=k, criterion="maxclust") - 1
+
+
+def euclidean_distances(x: np.ndarray) -> np.ndarray:
+    """``scipy.spatial.distance.pdist(x)`` (condensed, float64) from blocks of matrix products: 10k x 384-d took
+    88 s in pdist, which Ward spent before its 18 s of merging (2 shared cores)."""
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    squares = np.einsum("ij,ij->i", x, x)
+    out = np.empty(n * (n - 1) // 2)
+    block = max(1, min(n, BLOCK_BYTES // (8 * n)))
+    filled = 0
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        # rows start..stop against columns start..n: the condensed form holds each pair once, row < column
+        d = x[start:stop] @ x[start:].T
+        d *= -2  # in place: no n-wide temporaries
+        d += squares[None, start:]
+        d += squares[start:stop, None]
+        np.sqrt(np.maximum(d, 0, out=d), out=d)
+        for row in range(stop - start):
+            pairs = d[row, row + 1 :]
+            out[filled : filled + len(pairs)] = pairs
+            filled += len(pairs)
+    return out
 
 
 def _best_k(x: np.ndarray, partition: Callable[[int], np.ndarray], k_range: tuple[int, int], random_state: int
