@@ -130,6 +130,15 @@ def array_fingerprint(array: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+def texts_fingerprint(texts: Sequence[str]) -> str:
+    """A hex digest of a list of texts, in order (each prefixed by its length, so no two lists collide)."""
+    digest = hashlib.blake2b(digest_size=20)
+    for text in texts:
+        raw = text.encode("utf-8", "surrogatepass")
+        digest.update(b"%d:" % len(raw) + raw)
+    return digest.hexdigest()
+
+
 class ResultCache:
     """A small thread-safe in-process LRU of computed results (kNN graphs, layouts, clusterings).
 
