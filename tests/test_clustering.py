@@ -167,3 +167,39 @@ def test_a_clustering_is_computed_once_per_input_and_parameters(monkeypatch):
     moved[0, 0] += 1e-3  # changed input: clustered again
     cluster(moved, "agglomerative", 3)
     assert calls[-2:] == ["agglomerative", "tree"]
+
+
+def test_reclustering_a_table_reuses_its_vectors_clusters_graph_and_layout(tiny_encoder, monkeypatch):
+    """The Cluster page's second run: another k or algorithm keeps the layout, another projection keeps the
+    vectors and the clusters; other texts compute everything again."""
+    import pandas as pd
+
+    from instructor_core import explore, projection
+
+    calls = []
+    real_layout, real_graph, real_partition = projection._umap, projection.knn_graph, clustering._partition
+    monkeypatch.setattr(projection, "_umap", lambda *a, **kw: calls.append("layout") or real_layout(*a, **kw))
+    monkeypatch.setattr(projection, "knn_graph", lambda *a, **kw: calls.append("graph") or real_graph(*a, **kw))
+    monkeypatch.setattr(clustering, "_partition", lambda *a: calls.append(a[2]) or real_partition(*a))
+    for cache in (projection.LAYOUTS, projection.GRAPHS, clustering.RESULTS, clustering.TREES):
+        cache.clear()
+    texts = [f"{topic} review number {i}" for i in range(12) for topic in ("camera", "novel", "blender")]
+
+    def run(method, k, projection_name, rows=texts):
+        return explore.cluster_texts(tiny_encoder, pd.DataFrame({"text": rows}), rows, list(range(len(rows))),
+                                     "Represent the review: ", method=method, n_clusters=k,
+                                     projection=projection_name)
+
+    first = run("kmeans", 3, "umap")
+    assert calls == ["kmeans", "layout", "graph"]
+    misses = tiny_encoder.cache.stats()["misses"]
+    another_k = run("kmeans", 4, "umap")
+    another_algorithm = run("agglomerative", 4, "umap")
+    assert calls == ["kmeans", "layout", "graph", "kmeans", "agglomerative"]  # no layout, no graph again
+    np.testing.assert_array_equal(another_k.frame[["x", "y"]], first.frame[["x", "y"]])
+    np.testing.assert_array_equal(another_algorithm.frame[["x", "y"]], first.frame[["x", "y"]])
+    pca = run("kmeans", 4, "pca")
+    assert calls[-1] == "agglomerative" and tiny_encoder.cache.stats()["misses"] == misses  # nothing encoded
+    np.testing.assert_array_equal(pca.frame["cluster"], another_k.frame["cluster"])
+    run("kmeans", 4, "umap", rows=texts[:-1])  # another table (its vectors cached): clustered and projected again
+    assert calls[-3:] == ["kmeans", "layout", "graph"]
