@@ -387,7 +387,9 @@ def cluster_texts(
     """Embed ``texts`` (rows ``row_index`` of ``frame``), cluster and project them, and return the table.
 
     Rows whose text was empty keep all their columns, with an empty cluster and no coordinates; a user
-    column already named like an added one is kept as ``<name>_original``.
+    column already named like an added one is kept as ``<name>_original``. Running it again on the same table
+    with another k, algorithm or projection reuses what did not change: the encoder's cached vectors and the
+    library's cached clusterings, kNN graph, layout and keyword counts.
     """
     vectors = encoder.encode(list(texts), instruction=instruction or None, progress=progress)
     checkpoint("clustering")
