@@ -4,7 +4,8 @@ UMAP runs on an exact kNN graph from :func:`~instructor_core.neighbours.knn_grap
 NNDescent (38 s for 500 points in bench/RESULTS.md, most of it compiling). Layouts and graphs are kept in small
 in-process LRUs keyed by the vectors' fingerprint and every parameter, so re-clustering the same table with another
 k or algorithm does not project again, and another UMAP setting reuses the graph. UMAP's first call in a process
-compiles numba code (10-15 s on 2 cores); ``warm_up`` pays it up front.
+compiles numba code that is not cached on disk (9 s on 2 quiet cores, 35-45 s on busy ones); ``warm_up`` pays it
+up front.
 """
 
 from __future__ import annotations
