@@ -51,8 +51,8 @@ class CatalogueEntry:
 _GPU = "a GPU with bf16 is advised"
 CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry(INSTRUCTOR_MINI, "instructor", "22M",
-                   "small, offline, trained for this app: it follows sentiment and question-type instructions, "
-                   "topic ones poorly; the paper's `hkunlp/instructor-large` is stronger"),
+                   "small, offline, trained for this app: it follows sentiment, product-category and question-type "
+                   "instructions, question-topic ones poorly; the paper's `hkunlp/instructor-large` is stronger"),
     CatalogueEntry(BUNDLED_BASE, "plain", "22M",
                    "all-MiniLM-L6-v2, the base of instructor-mini, shipped as a pip package", aliases=(BUNDLED,)),
     CatalogueEntry("hkunlp/instructor-base", "instructor", "110M", "the paper's INSTRUCTOR, base size"),
