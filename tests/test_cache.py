@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor_core.cache import EmbeddingCache, embedding_key
+from instructor_core.cache import EmbeddingCache, ResultCache, array_fingerprint, embedding_key, texts_fingerprint
 
 
 def test_keys_differ_on_every_field():
@@ -35,3 +35,15 @@ def test_disk_store_persists_and_clear_forgets(tmp_path):
     assert reopened.stats()["hits"] == 1
     reopened.clear()
     assert reopened.get_many([key]) == [None] and reopened.stats()["misses"] == 1
+
+
+def test_result_cache_keeps_the_newest_results_and_fingerprints_tell_arrays_apart():
+    cache, computed = ResultCache(max_items=2), []
+    for key in ("a", "b", "a", "c", "b"):  # "a" is used again before "c" arrives, so "b" is the one dropped
+        cache.get_or_compute((key,), lambda key=key: computed.append(key) or key.upper())
+    assert computed == ["a", "b", "c", "b"] and (cache.hits, cache.misses) == (1, 4)
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    assert array_fingerprint(x) == array_fingerprint(x.copy())
+    assert array_fingerprint(x) != array_fingerprint(x.reshape(3, 2))  # same bytes, another shape
+    assert array_fingerprint(x) != array_fingerprint(x.astype(np.float64))
+    assert texts_fingerprint(["ab", "c"]) != texts_fingerprint(["a", "bc"]) != texts_fingerprint(["abc"])
