@@ -13,6 +13,7 @@ from scipy.linalg import orthogonal_procrustes
 from threadpoolctl import threadpool_limits
 
 from .errors import InputError
+from .jobs import checkpoint
 
 METHODS = ("umap", "tsne", "pca")
 METRICS = ("cosine", "euclidean")
@@ -38,15 +39,23 @@ MIN_NEIGHBOURHOOD_POINTS = 6
 # requests; and openTSNE is the faster single thread.
 TSNE_BACKEND = "opentsne"
 TSNE_THREADS = 1
+# Above this many rows UMAP is fitted on a seeded sample of this many and ``transform`` places the rest (t-SNE,
+# which has no transform, is drawn that way too): a full fit's time and memory grow with the table, and
+# bench/umap_sample.py measured what the sample costs in quality on 20,000 real embeddings (bench/RESULTS.md).
+FIT_ROWS = 20_000
+TRANSFORM_BATCH = 10_000  # rows placed between two checks of the job (cancel, time limit)
 
 
-def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0, **params: object) -> np.ndarray:
+def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0, *, fit_rows: int = FIT_ROWS,
+            **params: object) -> np.ndarray:
     """(n, 2) float32 layout of ``embeddings`` (n, d); the same input and seed give the same layout.
 
     ``params``: UMAP ``n_neighbors`` (15, capped at n - 1), ``min_dist`` (0.1), ``metric`` ("cosine");
     t-SNE ``perplexity`` (30, capped at (n - 1) / 3 so each point has 3 x perplexity neighbours),
     ``metric`` ("cosine"); PCA none. With fewer than ``MIN_NEIGHBOURHOOD_POINTS`` texts every method
-    draws PCA. Raises InputError for fewer than 3 texts, an unknown method or unknown/invalid params.
+    draws PCA. Above ``fit_rows`` rows UMAP and t-SNE are drawn as UMAP fitted on a seeded sample of
+    ``fit_rows`` rows, the rest placed by ``transform`` (:func:`sampled_fit_note` says so). Raises
+    InputError for fewer than 3 texts, an unknown method or unknown/invalid params.
     """
     method = str(method).lower().replace("-", "")
     if method not in METHODS:
@@ -57,11 +66,45 @@ def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0,
         raise InputError(f"Expected one embedding per row (a 2-D array); got an array of shape {x.shape}.")
     if len(x) < 3:
         raise InputError(f"Need at least 3 texts to project; got {len(x)}.")
+    if fit_rows < MIN_NEIGHBOURHOOD_POINTS:
+        raise InputError(f"fit_rows must be at least {MIN_NEIGHBOURHOOD_POINTS}; got {fit_rows}.")
     if method == "pca" or len(x) < MIN_NEIGHBOURHOOD_POINTS:
         return _pca(x)
+    if fitted_on_sample(len(x), method, fit_rows):
+        umap_options = {k: v for k, v in options.items() if k in DEFAULTS["umap"]}
+        return _sampled_umap(x, random_state, fit_rows, umap_options)
     if method == "umap":
         return _umap(x, random_state, **options)
     return _tsne(x, random_state, **options)
+
+
+def fitted_on_sample(n_rows: int, method: str, fit_rows: int = FIT_ROWS) -> bool:
+    """Whether :func:`project` draws ``n_rows`` rows with ``method`` as UMAP fitted on a sample."""
+    return str(method).lower().replace("-", "") in ("umap", "tsne") and n_rows > fit_rows
+
+
+def sampled_fit_note(n_rows: int, method: str, fit_rows: int = FIT_ROWS) -> str:
+    """The sentence a result carries when :func:`project` fitted its layout on a sample ("" when it did not)."""
+    if not fitted_on_sample(n_rows, method, fit_rows):
+        return ""
+    instead = " (t-SNE cannot place rows outside its fit, so this layout is UMAP)" if "sne" in method.lower() else ""
+    return (f"The layout was fitted on {fit_rows:,} sampled rows of {n_rows:,}{instead}; UMAP's transform placed "
+            f"the other {n_rows - fit_rows:,} among them.")
+
+
+def _sampled_umap(x: np.ndarray, random_state: int, fit_rows: int, options: dict[str, object]) -> np.ndarray:
+    """UMAP fitted on ``fit_rows`` rows drawn with ``random_state``; those rows keep the fit's own layout,
+    the others are placed by ``transform``. Rows come back in input order."""
+    sample = np.sort(np.random.default_rng(random_state).choice(len(x), size=fit_rows, replace=False))
+    rest = np.setdiff1d(np.arange(len(x)), sample)
+    fitted = fit_projection(x[sample], "umap", random_state, **options)
+    coords = np.empty((len(x), 2), dtype=np.float32)
+    coords[sample] = fitted.sample_layout
+    for start in range(0, len(rest), TRANSFORM_BATCH):  # a cancelled or timed-out job stops between batches
+        checkpoint("placing the rest of the rows")
+        batch = rest[start : start + TRANSFORM_BATCH]
+        coords[batch] = fitted.transform(x[batch])
+    return coords
 
 
 def _checked_params(method: str, params: dict[str, object]) -> dict[str, object]:
@@ -142,6 +185,7 @@ class FittedProjection:
     method: str
     model: object
     signs: np.ndarray
+    sample_layout: np.ndarray  # the sample's own coordinates from the fit, float32 (n_sample, 2)
 
     def transform(self, embeddings: np.ndarray) -> np.ndarray:
         x = np.asarray(embeddings, dtype=np.float32)
@@ -170,8 +214,11 @@ def fit_projection(sample: np.ndarray, method: str = "umap", random_state: int =
         from sklearn.decomposition import PCA
 
         model = PCA(n_components=2, svd_solver="full").fit(x)
-        return FittedProjection("pca", model, _axis_signs(model.transform(x)))
-    return FittedProjection("umap", _umap_model(len(x), random_state, **options).fit(x), np.ones(2))
+        coords = model.transform(x)
+        signs = _axis_signs(coords)
+        return FittedProjection("pca", model, signs, (coords * signs).astype(np.float32))
+    model = _umap_model(len(x), random_state, **options).fit(x)
+    return FittedProjection("umap", model, np.ones(2), np.asarray(model.embedding_, dtype=np.float32))
 
 
 def warm_up() -> None:
