@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .clustering import cluster, cluster_summary
+from .clustering import check_size, cluster, cluster_summary
 from .compare import (
     MIN_RELIABLE_TEXTS,
     ModelComparison,
@@ -31,7 +31,7 @@ from .jobs import checkpoint
 from .metrics import SEPARATION_METRICS
 from .neighbours import DEFAULT_K, NeighbourMovement, neighbour_movement
 from .phrasings import PhrasingReport, phrasing_report
-from .projection import MIN_NEIGHBOURHOOD_POINTS, project, project_pair
+from .projection import FIT_ROWS, MIN_NEIGHBOURHOOD_POINTS, project, project_pair, sampled_fit_note
 from .similarity import cosine_similarity_matrix, similarity_frame
 from .uncertainty import N_RESAMPLES, PairedBootstrap, interval_note, text_scores
 
@@ -383,17 +383,20 @@ def cluster_texts(
     projection: str = "umap",
     random_state: int = 0,
     progress: Progress | None = None,
+    fit_rows: int = FIT_ROWS,
 ) -> ClusteredTable:
     """Embed ``texts`` (rows ``row_index`` of ``frame``), cluster and project them, and return the table.
 
     Rows whose text was empty keep all their columns, with an empty cluster and no coordinates; a user
-    column already named like an added one is kept as ``<name>_original``.
+    column already named like an added one is kept as ``<name>_original``. Above ``fit_rows`` texts the
+    layout is fitted on a sample (:func:`~instructor_core.projection.project`; a note says so).
     """
+    check_size(len(texts), method)  # before minutes of embedding, not after
     vectors = encoder.encode(list(texts), instruction=instruction or None, progress=progress)
     checkpoint("clustering")
     result = cluster(vectors, method=method, n_clusters=n_clusters, random_state=random_state)
     checkpoint("the projection")
-    coords = project(vectors, method=projection, random_state=random_state)
+    coords = project(vectors, method=projection, random_state=random_state, fit_rows=fit_rows)
     checkpoint("the keywords")
     summary = cluster_summary(list(texts), vectors, result.labels)
     keywords = dict(zip(summary["cluster"], summary["keywords"]))
@@ -411,7 +414,8 @@ def cluster_texts(
     out.iloc[positions, out.columns.get_loc("x")] = coords[:, 0]
     out.iloc[positions, out.columns.get_loc("y")] = coords[:, 1]
 
-    notes = [truncation_note(encoder, texts, [instruction]), *result.notes]  # clustering's: HDBSCAN's noise share
+    notes = [truncation_note(encoder, texts, [instruction]), *result.notes,  # clustering's: HDBSCAN's noise share
+             sampled_fit_note(len(vectors), projection, fit_rows)]
     return ClusteredTable(out, summary, table_embeddings(vectors, positions, len(frame)), result.n_clusters,
                           result.silhouette, [n for n in notes if n])
 
