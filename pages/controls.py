@@ -146,4 +146,5 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
     return SharedPage("controls", {"dataset": data.choice, "label": data.label_column, "columns": label_columns,
                                    "instructions": instructions, "a": instruction_a, "b": instruction_b, "k": k,
                                    "method": method},
-                      [matrix_action, movement_action], [matrix_event, movement_event], dataset=data)
+                      [matrix_action, movement_action], [matrix_event, movement_event], dataset=data,
+                      dataset_menus=lambda name: {label_columns: BUILTIN_DATASETS[name]["label_columns"]})

@@ -51,6 +51,9 @@ class SharedPage:
     actions: list[tuple[Callable, list, list]]
     runs: list = field(default_factory=list)
     dataset: DatasetInputs | None = None
+    # menus whose choices come from a built-in dataset (name -> {component: choices}); a link to another
+    # dataset than the page opened with gets that dataset's menu, and all of it when the link names none
+    dataset_menus: Callable[[str], dict[gr.components.Component, list[str]]] | None = None
 
 
 def encode_query(tab: str, model: str, fields: Mapping[str, gr.components.Component], values: Sequence) -> str:
@@ -79,6 +82,9 @@ def restore(pages: Sequence[SharedPage], tabs: gr.Tabs, query: Mapping[str, str]
                 updates[component] = value
     if page.dataset is not None and query.get("dataset") in BUILTIN_DATASETS:
         updates.update(_dataset_columns(page.dataset, query["dataset"], query.get("label")))
+        for component, choices in (page.dataset_menus(query["dataset"]) if page.dataset_menus else {}).items():
+            value = updates.get(component)
+            updates[component] = gr.update(choices=choices, value=choices if value is None else value)
     elif label_column is not None and query.get("label") in [value for _, value in label_column.choices]:
         updates[label_column] = query["label"]
     return updates

@@ -171,8 +171,16 @@ def test_the_controls_page_shares_its_inputs_and_shows_both_results_on_load():
     assert query["columns"] == '["topic", "answer_type"]'
     updates = share.restore([page], tabs, query)
     fields = page.fields
-    assert updates[fields["columns"]] == ["topic", "answer_type"]
+    assert updates[fields["columns"]]["value"] == ["topic", "answer_type"]
+    # the page opened on the reviews; a link to the questions gets the questions' label menu
+    assert [value for _, value in fields["columns"].choices] == ["sentiment", "category"]
+    assert updates[fields["columns"]]["choices"] == ["topic", "answer_type"]
+    no_columns = share.restore([page], tabs, {"tab": "controls", "dataset": QUESTIONS})
+    assert no_columns[fields["columns"]] == {"__type__": "update", "choices": ["topic", "answer_type"],
+                                             "value": ["topic", "answer_type"]}
     assert (updates[fields["b"]], updates[fields["k"]], updates[fields["method"]]) == (
         "Represent the question: ", 7.0, "PCA")
     assert updates[fields["label"]]["value"] == "topic" and updates[tabs].selected == "controls"
     assert fields["columns"] not in share.restore([page], tabs, {"tab": "controls", "columns": "topic"})  # not a list
+    bad_list = share.restore([page], tabs, {"tab": "controls", "dataset": QUESTIONS, "columns": "topic"})
+    assert bad_list[fields["columns"]]["value"] == ["topic", "answer_type"]  # the dataset's own, not the link's
