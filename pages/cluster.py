@@ -83,7 +83,7 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
             encoder, dataset.frame, dataset.texts, dataset.row_index, instruction_value,
             method=ALGORITHMS.get(algorithm_name, algorithm_name), n_clusters=_parse_k(k),
             projection=PROJECTIONS.get(projection_name, projection_name),
-            progress=progress_callback(progress, expected_s=expected_s),
+            progress=progress_callback(progress, expected_s=expected_s, then="clustering and drawing the map"),
         )
         kept = result.frame.iloc[dataset.row_index]
         scatter = plots.cluster_map(kept[["x", "y"]].to_numpy(), dataset.texts, kept["cluster"].tolist(),

@@ -68,6 +68,7 @@ def test_progress_text_says_how_long_is_left_on_this_machine():
             == "Embedding 0/100,000 texts · about 6 min left on this machine")
     assert progress_text("Embedding", 5, 10, None) == "Embedding 5/10 texts"
     assert progress_text("Embedding", 10, 10, 0.0) == "Embedding 10/10 texts"
+    assert progress_text("Embedding", 10, 10, 0.0, "clustering") == "Embedding 10/10 texts · done, now clustering"
     assert [duration(s) for s in (45, 400, 9000)] == ["45 s", "7 min", "2.5 h"]
 
 
