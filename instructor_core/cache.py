@@ -1,4 +1,5 @@
-"""Embedding cache: an in-memory LRU in front of an optional on-disk SQLite store.
+"""Embedding cache: an in-memory LRU in front of an optional on-disk SQLite store; and a small in-process LRU
+of results computed from the vectors (kNN graphs, layouts, clusterings).
 
 Keys cover everything that changes a vector (model identity, dtype, instruction, text, normalize),
 so re-projecting a dataset or re-running a page with the same inputs costs no encoding at all.
@@ -10,7 +11,7 @@ import hashlib
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +126,59 @@ class EmbeddingCache:
             query = f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(chunk))})"
             rows.update(self._db.execute(query, chunk).fetchall())
         return {i: np.frombuffer(rows[k], dtype=np.float32).copy() for i, k in enumerate(keys) if k in rows}
+
+
+def array_fingerprint(array: np.ndarray) -> str:
+    """A hex digest of an array's dtype, shape and bytes: equal arrays, and only they, share it."""
+    array = np.ascontiguousarray(array)
+    digest = hashlib.blake2b(f"{array.dtype.str}{array.shape}".encode(), digest_size=20)
+    digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
+
+
+def texts_fingerprint(texts: Sequence[str]) -> str:
+    """A hex digest of a list of texts, in order (each prefixed by its length, so no two lists collide)."""
+    digest = hashlib.blake2b(digest_size=20)
+    for text in texts:
+        raw = text.encode("utf-8", "surrogatepass")
+        digest.update(b"%d:" % len(raw) + raw)
+    return digest.hexdigest()
+
+
+class ResultCache:
+    """A small thread-safe in-process LRU of computed results (kNN graphs, layouts, clusterings).
+
+    Keys are tuples built from :func:`array_fingerprint` of the input and every parameter, so re-running a
+    page with only another k, algorithm or projection reuses whatever did not change. ``hits``/``misses``
+    count lookups.
+    """
+
+    def __init__(self, max_items: int = 8) -> None:
+        self.max_items = int(max_items)
+        self._items: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_compute(self, key: tuple, compute: Callable[[], object]) -> object:
+        """The stored result for ``key``, or ``compute()``'s, stored. Computed outside the lock, so a slow
+        computation does not hold up other keys (two callers of one new key may both compute it)."""
+        with self._lock:
+            if key in self._items:
+                self.hits += 1
+                self._items.move_to_end(key)
+                return self._items[key]
+            self.misses += 1
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Forget every result and reset the counters."""
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0

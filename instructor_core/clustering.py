@@ -2,10 +2,13 @@
 
 All methods run on L2-normalised vectors, where squared Euclidean distance is 2 - 2 x cosine: k-means
 becomes spherical (cosine) k-means, and HDBSCAN's Euclidean neighbourhoods are cosine neighbourhoods.
+Results (and Ward trees) are kept in small in-process LRUs keyed by the vectors' fingerprint and every
+parameter, so re-running a table with only another projection does not cluster again.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from collections.abc import Callable, Sequence
@@ -13,14 +16,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import HDBSCAN, KMeans
 from sklearn.feature_extraction.text import CountVectorizer
 from threadpoolctl import threadpool_limits
 
+from .cache import ResultCache, array_fingerprint, texts_fingerprint
 from .errors import InputError
 from .jobs import checkpoint
 from .metrics import silhouette_cosine
+from .neighbours import BLOCK_BYTES
 from .similarity import l2_normalize
 
 METHODS = ("kmeans", "hdbscan", "agglomerative")
@@ -41,6 +47,10 @@ HDBSCAN_BRUTE_FORCE_MAX_ROWS = 10_000
 # and HDBSCAN's tree search on 384-d vectors grows roughly with n^2 (16 s at 5,000 rows: hours at 100,000).
 # k-means has no such limit.
 MAX_ROWS = {"agglomerative": 20_000, "hdbscan": 20_000}
+# Recent clusterings, and Ward trees (10k rows: a 320 kB tree that took 18 s), so another k only cuts the tree again
+RESULTS = ResultCache(max_items=16)
+TREES = ResultCache(max_items=4)
+TERM_COUNTS = ResultCache(max_items=4)  # per-text word counts for the keywords (10k texts: about 10 MB)
 # Keywords are counted on cleaned text (the embeddings see the text as given): markup, web addresses and
 # the remains of HTML entities whose "&" was lost on the way ("#39;", "lt;", "quot;" in scraped news) go.
 _TAG = re.compile(r"<[^<>]{0,300}>|(?<![a-z])lt;[^<>]{0,300}?gt;", re.IGNORECASE)
@@ -72,7 +82,8 @@ def cluster(
 
     ``n_clusters="auto"`` tries every k in ``k_range`` (capped at n - 1) and keeps the best cosine
     silhouette. HDBSCAN ignores ``n_clusters`` and finds its own, marking outliers -1; its
-    ``min_cluster_size`` defaults to max(5, n // 50).
+    ``min_cluster_size`` defaults to max(5, n // 50). A clustering computed before for equal vectors and
+    parameters comes from ``RESULTS`` (a copy).
     """
     if method not in METHODS:
         raise InputError(f"Unknown clustering method '{method}'. Choose one of: {', '.join(METHODS)}.")
@@ -81,18 +92,33 @@ def cluster(
     if n < 2:
         raise InputError(f"Clustering needs at least 2 texts; got {n}.")
     check_size(n, method)
+    fingerprint = array_fingerprint(x)
     if method == "hdbscan":
         size = max(5, n // 50) if min_cluster_size is None else int(min_cluster_size)
         if size < 2:
             raise InputError(f"The minimum cluster size must be at least 2; got {size}.")
-        algorithm = "brute" if n <= HDBSCAN_BRUTE_FORCE_MAX_ROWS else "auto"
-        labels = _by_size(HDBSCAN(min_cluster_size=min(size, n), algorithm=algorithm, copy=True).fit_predict(x))
-        return ClusterResult(labels, int(labels.max() + 1), method, _silhouette(x, labels, random_state),
-                             notes=[noise_note(labels)])
-    k = None if n_clusters == "auto" else _whole_number(n_clusters)
-    if k is not None and not 2 <= k <= n:
-        raise InputError(f"The number of clusters must be between 2 and {n} (the number of texts); got {k}.")
-    partition = _partitioner(x, method, random_state)
+        key: tuple = ("hdbscan", fingerprint, size, random_state)
+        compute = lambda: _hdbscan(x, size, random_state)  # noqa: E731
+    else:
+        k = None if n_clusters == "auto" else _whole_number(n_clusters)
+        if k is not None and not 2 <= k <= n:
+            raise InputError(f"The number of clusters must be between 2 and {n} (the number of texts); got {k}.")
+        key = (method, fingerprint, k, tuple(k_range), random_state)
+        compute = lambda: _partition(x, fingerprint, method, k, k_range, random_state)  # noqa: E731
+    return copy.deepcopy(RESULTS.get_or_compute(key, compute))  # the caller's to change
+
+
+def _hdbscan(x: np.ndarray, size: int, random_state: int) -> ClusterResult:
+    algorithm = "brute" if len(x) <= HDBSCAN_BRUTE_FORCE_MAX_ROWS else "auto"
+    labels = _by_size(HDBSCAN(min_cluster_size=min(size, len(x)), algorithm=algorithm, copy=True).fit_predict(x))
+    return ClusterResult(labels, int(labels.max() + 1), "hdbscan", _silhouette(x, labels, random_state),
+                         notes=[noise_note(labels)])
+
+
+def _partition(x: np.ndarray, fingerprint: str, method: str, k: int | None, k_range: tuple[int, int],
+               random_state: int) -> ClusterResult:
+    """k-means or agglomerative at ``k``, or at the best k of ``k_range`` when ``k`` is None."""
+    partition = _partitioner(x, fingerprint, method, random_state)
     scores: dict[int, float] = {}
     if k is None:
         k, scores = _best_k(x, partition, k_range, random_state)
@@ -130,8 +156,8 @@ def _whole_number(n_clusters: object) -> int:
         raise InputError(f"The number of clusters must be 'auto' or a whole number; got {n_clusters!r}.") from None
 
 
-def _partitioner(x: np.ndarray, method: str, random_state: int) -> Callable[[int], np.ndarray]:
-    """A function k -> cluster ids; agglomerative builds its tree once and cuts it at every k."""
+def _partitioner(x: np.ndarray, fingerprint: str, method: str, random_state: int) -> Callable[[int], np.ndarray]:
+    """A function k -> cluster ids; agglomerative builds its tree once (kept in ``TREES``) and cuts it at every k."""
     if method == "kmeans":
         def kmeans(k: int) -> np.ndarray:
             with threadpool_limits(limits=KMEANS_THREADS):
@@ -140,8 +166,32 @@ def _partitioner(x: np.ndarray, method: str, random_state: int) -> Callable[[int
         return kmeans
     # Ward on unit vectors rather than average-linkage cosine: on sentence embeddings average linkage
     # chains into one giant cluster plus stragglers, while Ward keeps clusters compact and comparable.
-    tree = linkage(x, method="ward")
+    tree = TREES.get_or_compute(("ward", fingerprint), lambda: linkage(euclidean_distances(x), method="ward"))
     return lambda k: fcluster(tree, t=k, criterion="maxclust") - 1
+
+
+def euclidean_distances(x: np.ndarray) -> np.ndarray:
+    """``scipy.spatial.distance.pdist(x)`` (condensed, float64) from blocks of matrix products: 10k x 384-d took
+    88 s in pdist, which Ward spent before its 18 s of merging (2 shared cores)."""
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    squares = np.einsum("ij,ij->i", x, x)
+    out = np.empty(n * (n - 1) // 2)
+    block = max(1, min(n, BLOCK_BYTES // (8 * n)))
+    filled = 0
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        # rows start..stop against columns start..n: the condensed form holds each pair once, row < column
+        d = x[start:stop] @ x[start:].T
+        d *= -2  # in place: no n-wide temporaries
+        d += squares[None, start:]
+        d += squares[start:stop, None]
+        np.sqrt(np.maximum(d, 0, out=d), out=d)
+        for row in range(stop - start):
+            pairs = d[row, row + 1 :]
+            out[filled : filled + len(pairs)] = pairs
+            filled += len(pairs)
+    return out
 
 
 def _best_k(x: np.ndarray, partition: Callable[[int], np.ndarray], k_range: tuple[int, int], random_state: int
@@ -189,18 +239,21 @@ def _by_size(labels: np.ndarray) -> np.ndarray:
 def cluster_keywords(texts: Sequence[str], labels: Sequence[int], top_n: int = 5) -> dict[int, list[str]]:
     """Top ``top_n`` words and bigrams of each cluster by class-based TF-IDF (BERTopic's c-TF-IDF).
 
-    The texts of a cluster (cleaned by :func:`keyword_text`) form one document; a term scores
+    The texts of a cluster (cleaned by :func:`keyword_text`) form one document (their counts summed, so no
+    bigram spans two texts); a term scores
     tf(term, cluster) / words(cluster) x log(1 + A / f(term)), with A the average number of words per
     cluster and f the term's count over all clusters. English stop words, numbers, and terms found in
     every cluster (they name none of them) are dropped; a cluster with no words left gets an empty list.
     """
-    documents = pd.Series([keyword_text(t) for t in texts]).groupby(np.asarray(labels)).agg(" ".join)  # by id
-    clusters = documents.index.tolist()
-    vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=_KEYWORD_TOKEN)
-    try:
-        tf = vectorizer.fit_transform(documents.tolist()).tocsr().astype(np.float64)
-    except ValueError:  # no words at all, or only stop words
+    labels = np.asarray(labels)
+    clusters, members = np.unique(labels, return_inverse=True)
+    clusters = clusters.tolist()
+    counts, vocabulary = _term_counts(texts)
+    if counts is None:  # no words at all, or only stop words
         return {c: [] for c in clusters}
+    membership = sparse.csr_matrix((np.ones(len(labels)), (members, np.arange(len(labels)))),
+                                   shape=(len(clusters), len(labels)))
+    tf = (membership @ counts).tocsr().astype(np.float64)  # each cluster's texts as one document
     words_per_cluster = np.asarray(tf.sum(axis=1)).ravel()
     term_counts = np.asarray(tf.sum(axis=0)).ravel()
     idf = np.log(1 + words_per_cluster.mean() / term_counts)
@@ -209,7 +262,6 @@ def cluster_keywords(texts: Sequence[str], labels: Sequence[int], top_n: int = 5
     if real.sum() >= 2:
         in_every_cluster = np.asarray((tf[real] > 0).sum(axis=0)).ravel() == real.sum()
         scores = scores.multiply((~in_every_cluster)[None, :].astype(np.float64)).tocsr()
-    vocabulary = vectorizer.get_feature_names_out()
     out = {}
     for row, cluster_id in enumerate(clusters):
         start, end = scores.indptr[row], scores.indptr[row + 1]
@@ -217,6 +269,23 @@ def cluster_keywords(texts: Sequence[str], labels: Sequence[int], top_n: int = 5
         best = np.lexsort((terms, -values))[:top_n]  # ties: alphabetical (the vocabulary is sorted)
         out[cluster_id] = [str(vocabulary[terms[i]]) for i in best if values[i] > 0]
     return out
+
+
+def _term_counts(texts: Sequence[str]) -> tuple[sparse.csr_matrix | None, np.ndarray]:
+    """Each text's counts of words and bigrams (cleaned, stop words dropped) and the vocabulary, or None and an
+    empty vocabulary when there are no words; kept in ``TERM_COUNTS`` by the texts, so clustering the same
+    texts again only sums rows (counting 10k texts took 8 s)."""
+    texts = [str(t) for t in texts]
+
+    def count() -> tuple[sparse.csr_matrix | None, np.ndarray]:
+        vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=_KEYWORD_TOKEN)
+        try:
+            counts = vectorizer.fit_transform([keyword_text(t) for t in texts]).tocsr()
+        except ValueError:  # no words at all, or only stop words
+            return None, np.array([], dtype=object)
+        return counts, vectorizer.get_feature_names_out()
+
+    return TERM_COUNTS.get_or_compute(("terms", texts_fingerprint(texts)), count)  # type: ignore[return-value]
 
 
 def representative_texts(texts: Sequence[str], embeddings: np.ndarray, labels: Sequence[int], n: int = 3

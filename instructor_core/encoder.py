@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .cache import EmbeddingCache, default_cache_dir, embedding_key
+from .cache import EmbeddingCache, ResultCache, default_cache_dir, embedding_key, texts_fingerprint
 from .errors import InputError, ModelLoadError
 from .fast import pick_backend, quantized_model_path, use_int8
 from .jobs import checkpoint
@@ -109,6 +109,8 @@ class Encoder:
     _lock: _FairLock = field(default_factory=_FairLock, repr=False)
     # measured model time per unit of work (see _work), averaged over recent batches; None until measured
     _seconds_per_unit: float | None = field(default=None, repr=False)
+    # recent truncation counts: tokenising 10k texts again took 6 s of a re-run whose vectors were all cached
+    _truncated: ResultCache = field(default_factory=lambda: ResultCache(max_items=8), repr=False)
 
     @property
     def name(self) -> str:
@@ -181,10 +183,17 @@ class Encoder:
         return out
 
     def count_truncated(self, texts: Sequence[str], instruction: str | None = None) -> int:
-        """How many of ``texts`` exceed ``max_seq_length`` tokens together with ``instruction``."""
-        with self._lock:  # fast tokenizers refuse concurrent use
-            encoded = self.model.tokenizer([self.model_input(str(t), instruction) for t in texts])["input_ids"]
-        return sum(len(ids) > self.max_seq_length for ids in encoded)
+        """How many of ``texts`` exceed ``max_seq_length`` tokens together with ``instruction`` (remembered for
+        the last few text lists, so re-running a page on the same table does not tokenise it again)."""
+        texts = [str(t) for t in texts]
+
+        def count() -> int:
+            with self._lock:  # fast tokenizers refuse concurrent use
+                encoded = self.model.tokenizer([self.model_input(t, instruction) for t in texts])["input_ids"]
+            return sum(len(ids) > self.max_seq_length for ids in encoded)
+
+        key = (texts_fingerprint(texts), instruction or "", self.max_seq_length)
+        return int(self._truncated.get_or_compute(key, count))  # type: ignore[call-overload]
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` without the model's special tokens (used to match a placebo's length)."""

@@ -12,31 +12,77 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import torch
 
 from .errors import InputError
 from .similarity import l2_normalize
 from .uncertainty import N_RESAMPLES, Interval, PairedBootstrap, interval_note
 
 DEFAULT_K = 10
-_CHUNK = 1024  # rows of the similarity matrix held at once: 1024 x n float32
+METRICS = ("cosine", "euclidean")
+# Bytes one block of query rows may hold: its float32 scores against all n rows, 4 x n bytes a row; 256 MiB is
+# 6,710 rows at 10k texts and 671 at 100k.
+BLOCK_BYTES = 256 * 2**20
+
+
+def nearest_neighbours(embeddings: np.ndarray, k: int, metric: str = "cosine") -> tuple[np.ndarray, np.ndarray]:
+    """Exact (n, k) int64 indices and float32 distances of each row's k nearest *other* rows, nearest first
+    (ties: lower index first).
+
+    Brute force from blocks of matrix products (memory bounded by ``BLOCK_BYTES``), with no index to build or
+    compile: faster than an approximate search at the sizes a user clusters, and exact. ``metric`` "cosine"
+    gives 1 - cosine similarity (rows L2-normalised; a zero row is at distance 1 from all), "euclidean" the
+    Euclidean distance.
+    """
+    if metric not in METRICS:
+        raise InputError(f"Unknown metric '{metric}'. Choose one of: {', '.join(METRICS)}.")
+    x = l2_normalize(embeddings) if metric == "cosine" else np.asarray(embeddings, dtype=np.float32)
+    n = len(x)
+    if not 1 <= k < n:
+        raise InputError(f"Need more texts than neighbours: k = {k} with {n} texts.")
+    # ranking score per pair, larger = nearer: cosine similarity, or x_i.x_j - |x_j|^2 / 2 (Euclidean, up to
+    # a per-row constant)
+    half_norms = None if metric == "cosine" else 0.5 * np.einsum("ij,ij->i", x, x)
+    indices = np.empty((n, k), dtype=np.int64)
+    distances = np.empty((n, k), dtype=np.float32)
+    block = max(1, min(n, BLOCK_BYTES // (4 * n)))
+    for start in range(0, n, block):
+        query = x[start : start + block]
+        scores = query @ x.T
+        if half_norms is not None:
+            scores -= half_norms
+        rows = np.arange(len(scores))
+        scores[rows, rows + start] = -np.inf  # a text is not its own neighbour
+        # torch's top-k: 10k x 2k scores took 0.04 s against numpy argpartition's 0.68 s (2 shared cores)
+        top = torch.topk(torch.from_numpy(scores), k, dim=1, sorted=False).indices.numpy()
+        # order the k by score, then index, so equal similarities sort the same way in every space
+        order = np.lexsort((top, -np.take_along_axis(scores, top, axis=1)), axis=1)
+        nearest = np.take_along_axis(top, order, axis=1)
+        indices[start : start + len(scores)] = nearest
+        # distances from the chosen pairs themselves, free of the Euclidean expansion's rounding
+        if metric == "cosine":
+            found = 1 - np.einsum("ij,ikj->ik", query, x[nearest])
+        else:
+            found = np.linalg.norm(query[:, None, :] - x[nearest], axis=2)
+        distances[start : start + len(scores)] = np.clip(found, 0, None)
+    return indices, distances
 
 
 def neighbour_lists(embeddings: np.ndarray, k: int = DEFAULT_K) -> np.ndarray:
     """(n, k) int: each text's k nearest other texts by cosine, nearest first (ties: lower index first)."""
-    x = l2_normalize(embeddings)
-    n = len(x)
-    if not 1 <= k < n:
-        raise InputError(f"Need more texts than neighbours: k = {k} with {n} texts.")
-    out = np.empty((n, k), dtype=np.int64)
-    for start in range(0, n, _CHUNK):
-        sims = x[start : start + _CHUNK] @ x.T
-        rows = np.arange(len(sims))
-        sims[rows, rows + start] = -np.inf  # a text is not its own neighbour
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        # order the k by similarity, then index, so equal similarities sort the same way in every space
-        order = np.lexsort((top, -np.take_along_axis(sims, top, axis=1)), axis=1)
-        out[start : start + len(sims)] = np.take_along_axis(top, order, axis=1)
-    return out
+    return nearest_neighbours(embeddings, k)[0]
+
+
+def knn_graph(embeddings: np.ndarray, n_neighbors: int, metric: str = "cosine") -> tuple[np.ndarray, np.ndarray]:
+    """UMAP's k-nearest-neighbour graph, exact: (n, n_neighbors) int32 indices and float32 distances in the
+    layout ``umap.UMAP(precomputed_knn=...)`` expects (and NNDescent returns): column 0 is the row itself at
+    distance 0, then its ``n_neighbors - 1`` nearest other rows, nearest first."""
+    if n_neighbors < 2:
+        raise InputError(f"A neighbour graph needs n_neighbors of at least 2; got {n_neighbors}.")
+    others, distances = nearest_neighbours(embeddings, n_neighbors - 1, metric)
+    n = len(others)
+    indices = np.hstack([np.arange(n)[:, None], others]).astype(np.int32)
+    return indices, np.hstack([np.zeros((n, 1), dtype=np.float32), distances])
 
 
 def jaccard_overlap(neighbours_a: np.ndarray, neighbours_b: np.ndarray) -> np.ndarray:

@@ -1,10 +1,15 @@
 """2-D projections of embeddings (UMAP, t-SNE, PCA) and alignment of two layouts for side-by-side views.
 
-UMAP's first call in a process compiles numba code (10-15 s on 2 cores); ``warm_up`` pays it up front.
+UMAP runs on an exact kNN graph from :func:`~instructor_core.neighbours.knn_graph` rather than pynndescent's
+NNDescent (38 s for 500 points in bench/RESULTS.md, most of it compiling). Layouts and graphs are kept in small
+in-process LRUs keyed by the vectors' fingerprint and every parameter, so re-clustering the same table with another
+k or algorithm does not project again, and another UMAP setting reuses the graph. UMAP's first call in a process
+compiles numba code (10-15 s on 2 cores); ``warm_up`` pays it up front.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,8 +17,10 @@ import numpy as np
 from scipy.linalg import orthogonal_procrustes
 from threadpoolctl import threadpool_limits
 
+from .cache import ResultCache, array_fingerprint
 from .errors import InputError
 from .jobs import checkpoint
+from .neighbours import knn_graph
 
 METHODS = ("umap", "tsne", "pca")
 METRICS = ("cosine", "euclidean")
@@ -39,9 +46,12 @@ MIN_NEIGHBOURHOOD_POINTS = 6
 # requests; and openTSNE is the faster single thread.
 TSNE_BACKEND = "opentsne"
 TSNE_THREADS = 1
+# Recent layouts and UMAP kNN graphs (a 10k-row graph is 1.2 MB; a layout 80 kB), newest kept.
+LAYOUTS = ResultCache(max_items=8)
+GRAPHS = ResultCache(max_items=4)
 # Above this many rows UMAP is fitted on a seeded sample of this many and ``transform`` places the rest (t-SNE,
-# which has no transform, is drawn that way too): a full fit's time and memory grow with the table, and
-# bench/umap_sample.py measured what the sample costs in quality on 20,000 real embeddings (bench/RESULTS.md).
+# which has no transform, is drawn that way too): up to it the layout loses nothing, and bench/umap_sample.py
+# measured what smaller samples cost in quality on 20,000 real embeddings (bench/RESULTS.md).
 FIT_ROWS = 20_000
 TRANSFORM_BATCH = 10_000  # rows placed between two checks of the job (cancel, time limit)
 
@@ -56,6 +66,7 @@ def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0,
     draws PCA. Above ``fit_rows`` rows UMAP and t-SNE are drawn as UMAP fitted on a seeded sample of
     ``fit_rows`` rows, the rest placed by ``transform`` (:func:`sampled_fit_note` says so). Raises
     InputError for fewer than 3 texts, an unknown method or unknown/invalid params.
+    A layout computed before for equal vectors, method, seed and params comes from ``LAYOUTS`` (a copy).
     """
     method = str(method).lower().replace("-", "")
     if method not in METHODS:
@@ -69,13 +80,23 @@ def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0,
     if fit_rows < MIN_NEIGHBOURHOOD_POINTS:
         raise InputError(f"fit_rows must be at least {MIN_NEIGHBOURHOOD_POINTS}; got {fit_rows}.")
     if method == "pca" or len(x) < MIN_NEIGHBOURHOOD_POINTS:
-        return _pca(x)
-    if fitted_on_sample(len(x), method, fit_rows):
-        umap_options = {k: v for k, v in options.items() if k in DEFAULTS["umap"]}
-        return _sampled_umap(x, random_state, fit_rows, umap_options)
-    if method == "umap":
-        return _umap(x, random_state, **options)
-    return _tsne(x, random_state, **options)
+        method, options = "pca", {}
+    if fitted_on_sample(len(x), method, fit_rows):  # t-SNE too: it cannot place the rows outside its fit
+        method, options = "sampled umap", {k: v for k, v in options.items() if k in DEFAULTS["umap"]}
+    fingerprint = array_fingerprint(x)
+
+    def compute() -> np.ndarray:
+        if method == "pca":
+            return _pca(x)
+        if method == "sampled umap":
+            return _sampled_umap(x, random_state, fit_rows, options)
+        if method == "umap":
+            return _umap(x, random_state, fingerprint=fingerprint, **options)
+        return _tsne(x, random_state, **options)
+
+    backend = {"tsne": TSNE_BACKEND, "sampled umap": fit_rows}.get(method)
+    key = ("layout", fingerprint, method, backend, random_state, tuple(sorted(options.items())))
+    return LAYOUTS.get_or_compute(key, compute).copy()  # type: ignore[union-attr]
 
 
 def fitted_on_sample(n_rows: int, method: str, fit_rows: int = FIT_ROWS) -> bool:
@@ -105,6 +126,15 @@ def _sampled_umap(x: np.ndarray, random_state: int, fit_rows: int, options: dict
         batch = rest[start : start + TRANSFORM_BATCH]
         coords[batch] = fitted.transform(x[batch])
     return coords
+
+
+def neighbour_graph(embeddings: np.ndarray, n_neighbors: int, metric: str = "cosine",
+                    fingerprint: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~instructor_core.neighbours.knn_graph` of ``embeddings``, from ``GRAPHS`` when these vectors'
+    graph was built before (``fingerprint``: :func:`array_fingerprint` of the float32 vectors, if known)."""
+    x = np.asarray(embeddings, dtype=np.float32)
+    key = ("knn", fingerprint or array_fingerprint(x), int(n_neighbors), metric)
+    return GRAPHS.get_or_compute(key, lambda: knn_graph(x, int(n_neighbors), metric))  # type: ignore[return-value]
 
 
 def _checked_params(method: str, params: dict[str, object]) -> dict[str, object]:
@@ -142,11 +172,21 @@ def _axis_signs(coords: np.ndarray) -> np.ndarray:
     return np.where(signs == 0, 1, signs)
 
 
-def _umap(x: np.ndarray, random_state: int, n_neighbors: int, min_dist: float, metric: str) -> np.ndarray:
-    return _umap_model(len(x), random_state, n_neighbors, min_dist, metric).fit_transform(x).astype(np.float32)
+def _umap(x: np.ndarray, random_state: int, n_neighbors: int, min_dist: float, metric: str,
+          fingerprint: str | None = None) -> np.ndarray:
+    """UMAP of ``x`` on its exact kNN graph (no search index is kept, so this model cannot ``transform``)."""
+    n_neighbors = min(int(n_neighbors), len(x) - 1)
+    indices, distances = neighbour_graph(x, n_neighbors, metric, fingerprint)
+    # UMAP marks far edges in the arrays it is given; the cached graph stays as built
+    model = _umap_model(len(x), random_state, n_neighbors, min_dist, metric,
+                        precomputed_knn=(indices.copy(), distances.copy(), None))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")  # no transform needed here
+        return model.fit_transform(x).astype(np.float32)
 
 
-def _umap_model(n: int, random_state: int, n_neighbors: int, min_dist: float, metric: str) -> object:
+def _umap_model(n: int, random_state: int, n_neighbors: int, min_dist: float, metric: str,
+                precomputed_knn: tuple = (None, None, None)) -> object:
     """An unfitted 2-D UMAP for ``n`` points (n_neighbors capped at n - 1)."""
     import umap
 
@@ -154,7 +194,8 @@ def _umap_model(n: int, random_state: int, n_neighbors: int, min_dist: float, me
     # spectral init needs a graph larger than the neighbourhood; random init is what UMAP falls back to anyway
     init = "spectral" if n > n_neighbors + 2 else "random"
     return umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=float(min_dist), metric=metric,
-                     init=init, random_state=random_state, n_jobs=1)  # a seed makes UMAP single-threaded
+                     init=init, random_state=random_state, n_jobs=1,  # a seed makes UMAP single-threaded
+                     precomputed_knn=precomputed_knn)
 
 
 def _tsne(x: np.ndarray, random_state: int, perplexity: float, metric: str) -> np.ndarray:
@@ -217,6 +258,7 @@ def fit_projection(sample: np.ndarray, method: str = "umap", random_state: int =
         coords = model.transform(x)
         signs = _axis_signs(coords)
         return FittedProjection("pca", model, signs, (coords * signs).astype(np.float32))
+    # UMAP finds the sample's neighbours itself (NNDescent): its search index is what ``transform`` queries
     model = _umap_model(len(x), random_state, **options).fit(x)
     return FittedProjection("umap", model, np.ones(2), np.asarray(model.embedding_, dtype=np.float32))
 

@@ -129,6 +129,7 @@ def main_action(ctx: AppContext, action: str, n_outputs: int) -> Callable:
             with ctx.jobs.running((_session(), action), job), job:
                 return safe(*args, **kwargs)
 
+        wrapper.job_action = action  # which Cancel stops it (see tests/test_jobs.py)
         return wrapper
 
     return decorate

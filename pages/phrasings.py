@@ -93,7 +93,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
         model_b = model_b_picker(model, "compare-phrasings-model-b")
         instruction_preview(ctx, model_b, phrasings, lambda text: (text or "").splitlines(),
                             "compare-phrasings-preview-b", who="Model B")
-        compare_run = gr.Button("Compare models", variant="primary", elem_id="compare-phrasings-run")
+        with gr.Row():
+            compare_run = gr.Button("Compare models", variant="primary", elem_id="compare-phrasings-run")
+            compare_cancel = cancel_button("compare-phrasings-cancel")
         compare_message = gr.Markdown(elem_id="compare-phrasings-status")
         compare_summary = gr.Markdown(elem_id="compare-phrasings-summary")
         compare_bars = gr.Plot(label="Label separation per phrasing, model A and model B",
@@ -119,10 +121,11 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
             status(f"{len(dataset.texts):,} texts × {len(result.metrics)} phrasings under both models. {notes}".strip()),
         )
 
-    compare_run.click(
+    compare_event = compare_run.click(
         compare_models,
         [model, model_b, data.choice, data.upload, data.text_column, data.label_column, phrasings, include_none],
         [compare_summary, compare_bars, compare_table, compare_message],
         api_name="compare_models_phrasings", time_limit=ctx.time_limit,
     )
+    wire_cancel(ctx, "compare_models_phrasings", compare_cancel, compare_event, compare_message)
     return shared

@@ -140,7 +140,9 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
         for picker, side in ((model, "A"), (model_b, "B")):
             instruction_preview(ctx, picker, compare_instruction, elem_id=f"compare-projection-preview-{side.lower()}",
                                 who=f"Model {side}")
-        compare_run = gr.Button("Compare models", variant="primary", elem_id="compare-projection-run")
+        with gr.Row():
+            compare_run = gr.Button("Compare models", variant="primary", elem_id="compare-projection-run")
+            compare_cancel = cancel_button("compare-projection-cancel")
         compare_message = gr.Markdown(elem_id="compare-projection-status")
         compare_summary = gr.Markdown(elem_id="compare-projection-summary")
         compare_plot = gr.Plot(label="Model A | model B", elem_id="compare-projection-plot")
@@ -171,11 +173,12 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
                 model_columns(verdicts.head(MAX_VERDICT_ROWS), result.model_a, result.model_b),
                 status(f"{len(dataset.texts):,} texts under both models, projected with {method_name}. {notes}".strip()))
 
-    compare_run.click(
+    compare_event = compare_run.click(
         compare_models,
         [model, model_b, data.choice, data.upload, data.text_column, data.label_column, compare_instruction, method,
          n_neighbors, min_dist, perplexity, seed],
         [compare_summary, compare_plot, compare_metrics, compare_verdicts, compare_message],
         api_name="compare_models_projection", time_limit=ctx.time_limit,
     )
+    wire_cancel(ctx, "compare_models_projection", compare_cancel, compare_event, compare_message)
     return shared

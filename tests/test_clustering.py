@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.cluster.hierarchy import linkage
+from scipy.spatial.distance import pdist
 
-from instructor_core import InputError
+from instructor_core import InputError, clustering, neighbours
 from instructor_core.clustering import (
     NOISE_KEYWORDS,
     assign_to_centroids,
@@ -13,6 +15,7 @@ from instructor_core.clustering import (
     cluster_centroids,
     cluster_keywords,
     cluster_summary,
+    euclidean_distances,
     representative_texts,
 )
 from instructor_core.metrics import cluster_label_agreement
@@ -130,3 +133,73 @@ def test_centroids_fitted_on_a_sample_label_the_rest_as_kmeans_would():
     assert centres.shape == (3, x.shape[1])
     np.testing.assert_array_equal(assign_to_centroids(x[sample], centres), fitted.labels)  # the sample keeps its labels
     assert cluster_label_agreement(assign_to_centroids(x, centres), truth)["ari"] == 1.0  # and the rest join theirs
+
+
+def test_blocked_euclidean_distances_equal_pdist_and_give_the_same_ward_tree(monkeypatch):
+    x, _ = blobs(sizes=(40, 30, 25), spread=0.8)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    monkeypatch.setattr(neighbours, "BLOCK_BYTES", 8 * len(x) * 6)  # blocks of 6 rows, the last one short
+    monkeypatch.setattr(clustering, "BLOCK_BYTES", neighbours.BLOCK_BYTES)
+    distances = euclidean_distances(x)
+    np.testing.assert_allclose(distances, pdist(x.astype(np.float64)), atol=1e-7)
+    ours, scipys = linkage(distances, method="ward"), linkage(x.astype(np.float64), method="ward")
+    np.testing.assert_array_equal(ours[:, [0, 1, 3]], scipys[:, [0, 1, 3]])  # the same merges in the same order
+    np.testing.assert_allclose(ours[:, 2], scipys[:, 2], atol=1e-6)
+
+
+def test_a_clustering_is_computed_once_per_input_and_parameters(monkeypatch):
+    calls = []
+    real_partition, real_linkage = clustering._partition, clustering.linkage
+    monkeypatch.setattr(clustering, "_partition", lambda *a: calls.append(a[2]) or real_partition(*a))
+    monkeypatch.setattr(clustering, "linkage", lambda *a, **kw: calls.append("tree") or real_linkage(*a, **kw))
+    clustering.RESULTS.clear()
+    clustering.TREES.clear()
+    x, _ = blobs(sizes=(20, 20, 20))
+    first = cluster(x, "kmeans", "auto", k_range=(2, 5))
+    first.labels[:] = 0  # the caller's copy: the cached result is untouched
+    first.notes.append("changed")
+    again = cluster(x.copy(), "kmeans", "auto", k_range=(2, 5))
+    assert calls == ["kmeans"] and len(set(again.labels)) == 3 and again.notes == []
+    cluster(x, "agglomerative", 3)
+    cluster(x, "agglomerative", 4)  # another k cuts the same tree again
+    assert calls == ["kmeans", "agglomerative", "tree", "agglomerative"]
+    moved = x.copy()
+    moved[0, 0] += 1e-3  # changed input: clustered again
+    cluster(moved, "agglomerative", 3)
+    assert calls[-2:] == ["agglomerative", "tree"]
+
+
+def test_reclustering_a_table_reuses_its_vectors_clusters_graph_and_layout(tiny_encoder, monkeypatch):
+    """The Cluster page's second run: another k or algorithm keeps the layout, another projection keeps the
+    vectors and the clusters; other texts compute everything again."""
+    import pandas as pd
+
+    from instructor_core import explore, projection
+
+    calls = []
+    real_layout, real_graph, real_partition = projection._umap, projection.knn_graph, clustering._partition
+    monkeypatch.setattr(projection, "_umap", lambda *a, **kw: calls.append("layout") or real_layout(*a, **kw))
+    monkeypatch.setattr(projection, "knn_graph", lambda *a, **kw: calls.append("graph") or real_graph(*a, **kw))
+    monkeypatch.setattr(clustering, "_partition", lambda *a: calls.append(a[2]) or real_partition(*a))
+    for cache in (projection.LAYOUTS, projection.GRAPHS, clustering.RESULTS, clustering.TREES):
+        cache.clear()
+    texts = [f"{topic} review number {i}" for i in range(12) for topic in ("camera", "novel", "blender")]
+
+    def run(method, k, projection_name, rows=texts):
+        return explore.cluster_texts(tiny_encoder, pd.DataFrame({"text": rows}), rows, list(range(len(rows))),
+                                     "Represent the review: ", method=method, n_clusters=k,
+                                     projection=projection_name)
+
+    first = run("kmeans", 3, "umap")
+    assert calls == ["kmeans", "layout", "graph"]
+    misses = tiny_encoder.cache.stats()["misses"]
+    another_k = run("kmeans", 4, "umap")
+    another_algorithm = run("agglomerative", 4, "umap")
+    assert calls == ["kmeans", "layout", "graph", "kmeans", "agglomerative"]  # no layout, no graph again
+    np.testing.assert_array_equal(another_k.frame[["x", "y"]], first.frame[["x", "y"]])
+    np.testing.assert_array_equal(another_algorithm.frame[["x", "y"]], first.frame[["x", "y"]])
+    pca = run("kmeans", 4, "pca")
+    assert calls[-1] == "agglomerative" and tiny_encoder.cache.stats()["misses"] == misses  # nothing encoded
+    np.testing.assert_array_equal(pca.frame["cluster"], another_k.frame["cluster"])
+    run("kmeans", 4, "umap", rows=texts[:-1])  # another table (its vectors cached): clustered and projected again
+    assert calls[-3:] == ["kmeans", "layout", "graph"]

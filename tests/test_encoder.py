@@ -124,6 +124,20 @@ def test_count_truncated(tiny_encoder):
     assert tiny_encoder.count_truncated(["short", long_text], instruction=SENTIMENT) == 1
 
 
+def test_count_truncated_tokenises_a_text_list_once(tiny_encoder, monkeypatch):
+    tokenised = []
+    real = tiny_encoder.model_input
+    monkeypatch.setattr(tiny_encoder, "model_input", lambda text, ins=None: tokenised.append(text) or real(text, ins))
+    long_text = " ".join(["word"] * 2000)
+    texts = ["short once", long_text, "again"]
+    assert tiny_encoder.count_truncated(texts, instruction=SENTIMENT) == 1
+    assert tiny_encoder.count_truncated(list(texts), instruction=SENTIMENT) == 1  # remembered
+    assert len(tokenised) == 3
+    assert tiny_encoder.count_truncated(texts, instruction=None) == 1  # another instruction: counted again
+    assert tiny_encoder.count_truncated(["short once", "again"], instruction=SENTIMENT) == 0  # other texts too
+    assert len(tokenised) == 8
+
+
 def test_concurrent_callers_get_correct_vectors(tiny_instructor_path):
     encoder = load_encoder(tiny_instructor_path, device="cpu", cache_size_mb=0)
     expected = {i: encoder.encode([f"text {i} about the bank"], instruction=SENTIMENT)[0] for i in range(8)}

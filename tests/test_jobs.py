@@ -136,3 +136,20 @@ def test_cancel_stops_a_running_page_action_and_frees_it(bundled_encoder, monkey
     assert result["out"][-1].startswith("⚠️ Cancelled after")
     assert sum(calls) < len(texts)
     assert ctx.jobs.cancel(("", "cluster")) == 0  # nothing left running
+
+
+def test_every_named_long_action_has_a_cancel_button():
+    """Each page's named endpoint that runs as a job (compare accordions included) is cancelled by a button."""
+    from app import build_app
+    from instructor_core.pool import EncoderPool
+    from pages.common import AppContext
+
+    demo = build_app(AppContext(EncoderPool("instructor-mini", device="cpu")))
+    jobs_by_name = {f.api_name: i for i, f in demo.fns.items()
+                    if getattr(f.fn, "job_action", None) == f.api_name}
+    cancelled = {i for f in demo.fns.values() for i in (f.cancels or [])}
+    assert set(jobs_by_name) >= {"cluster", "compare_phrasings", "crossed_matrix", "neighbour_movement",
+                                 "compare_models_projection", "compare_models_phrasings"}
+    # the playground's two actions encode at most MAX_INSTRUCTIONS x MAX_PLAYGROUND_TEXTS short inputs: seconds
+    quick = {"instruction_similarity", "text_neighbours"}
+    assert {name for name, i in jobs_by_name.items() if i not in cancelled} == quick

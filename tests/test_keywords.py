@@ -66,3 +66,18 @@ def test_cluster_table_widths_cover_its_columns():
     summary = cluster_summary(["a b", "c d"], np.eye(2), [0, 1])
     assert len(SUMMARY_WIDTHS) == len(summary.columns)
     assert sum(float(w.rstrip("%")) for w in SUMMARY_WIDTHS) <= 100
+
+
+def test_keywords_count_each_text_once_and_no_bigram_spans_two_texts(monkeypatch):
+    from instructor_core import clustering
+
+    cleaned = []
+    monkeypatch.setattr(clustering, "keyword_text", lambda t: cleaned.append(t) or keyword_text(t))
+    clustering.TERM_COUNTS.clear()
+    texts = ["zebra crossing", "giraffe neck", "zebra crossing", "ocean tide", "ocean wave", "ocean tide"]
+    first = cluster_keywords(texts, [0, 0, 0, 1, 1, 1], top_n=10)
+    assert not any(term in first[0] for term in ("crossing giraffe", "neck zebra"))  # joins of two texts
+    assert first[0][0] == "crossing"  # ties: alphabetical
+    again = cluster_keywords(list(texts), [0, 1, 0, 1, 0, 1], top_n=10)  # another clustering of the same texts
+    assert len(cleaned) == len(texts)  # the texts were cleaned and counted once
+    assert "giraffe" in again[1] and "zebra" in again[0]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import umap
 from scipy.spatial.distance import cdist
+from sklearn.neighbors import NearestNeighbors
 from scipy.stats import ortho_group
 
-from instructor_core import InputError
-from instructor_core import projection
+from instructor_core import InputError, neighbours, projection
+from instructor_core.neighbours import knn_graph
 from instructor_core.projection import align_to, project, project_pair
 from tests.test_metrics import blobs
 
@@ -23,7 +25,10 @@ def nearest_neighbour_agreement(coords: np.ndarray, labels: np.ndarray) -> float
 @pytest.mark.parametrize("method", ["pca", "umap", "tsne"])
 def test_projection_is_deterministic_and_keeps_blobs_apart(method):
     x, labels = blobs(sizes=(20, 20, 20))
-    first, again = project(x, method, random_state=3), project(x, method, random_state=3)
+    first = project(x, method, random_state=3)
+    projection.LAYOUTS.clear()  # computed again, not served from the cache
+    projection.GRAPHS.clear()
+    again = project(x, method, random_state=3)
     assert first.shape == (60, 2) and first.dtype == np.float32
     np.testing.assert_array_equal(first, again)
     assert nearest_neighbour_agreement(first, labels) == 1.0
@@ -35,6 +40,7 @@ def test_sklearn_tsne_backend_also_works(monkeypatch):
     x, labels = blobs(sizes=(15, 15))
     monkeypatch.setattr(projection, "TSNE_BACKEND", "sklearn")
     coords = project(x, "tsne", perplexity=5)
+    projection.LAYOUTS.clear()
     np.testing.assert_array_equal(coords, project(x, "tsne", perplexity=5))
     assert nearest_neighbour_agreement(coords, labels) == 1.0
 
@@ -150,3 +156,77 @@ def test_fit_rows_below_a_neighbourhood_is_refused():
     x, _ = blobs(sizes=(10, 10))
     with pytest.raises(InputError, match="fit_rows must be at least"):
         project(x, "umap", fit_rows=3)
+
+
+# ----- the exact kNN graph UMAP runs on, and the caches --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_knn_graph_equals_sklearn_brute_force_in_umaps_layout(monkeypatch, metric):
+    x = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
+    x[7] = 0  # a zero vector: cosine distance 1 from every row, as in sklearn
+    monkeypatch.setattr(neighbours, "BLOCK_BYTES", 4 * 300 * 7)  # blocks of 7 rows: the last one is short
+    indices, distances = knn_graph(x, 15, metric)
+    expected_distances, expected_indices = NearestNeighbors(n_neighbors=15, metric=metric, algorithm="brute"
+                                                            ).fit(x).kneighbors(x)
+    assert indices.shape == distances.shape == (300, 15)
+    assert indices.dtype == np.int32 and distances.dtype == np.float32  # what NNDescent hands UMAP
+    np.testing.assert_array_equal(indices[:, 0], np.arange(300))  # each row is its own first neighbour...
+    np.testing.assert_array_equal(distances[:, 0], 0)  # ...at distance 0
+    rows = np.arange(300) != 7  # sklearn puts the zero row's own index anywhere among its ties
+    np.testing.assert_array_equal(indices[rows], expected_indices[rows])
+    np.testing.assert_allclose(distances[rows], expected_distances[rows], atol=1e-5)
+    if metric == "cosine":  # a zero vector is at cosine distance 1 from every other row
+        np.testing.assert_allclose(distances[7, 1:], 1, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(indices[7], expected_indices[7])
+    with pytest.raises(InputError, match="more texts than neighbours"):
+        knn_graph(x[:10], 11)
+
+
+def test_umap_never_runs_nndescent_and_is_deterministic_for_a_seed(monkeypatch):
+    def refused(*args, **kwargs):
+        raise AssertionError("UMAP ran its own nearest-neighbour search")
+
+    monkeypatch.setattr(umap.umap_, "nearest_neighbors", refused)
+    x, labels = blobs(sizes=(30, 30, 30))
+    first = project(x, "umap", random_state=5)
+    projection.LAYOUTS.clear()
+    projection.GRAPHS.clear()
+    np.testing.assert_array_equal(first, project(x, "umap", random_state=5))
+    assert nearest_neighbour_agreement(first, labels) == 1.0
+
+
+def test_umap_keeps_well_separated_clusters_apart_past_umaps_exact_search_size(monkeypatch):
+    """From 4,096 points UMAP would search neighbours approximately; it gets the exact graph here too."""
+    monkeypatch.setattr(umap.umap_, "nearest_neighbors", lambda *a, **kw: pytest.fail("NNDescent ran"))
+    x, labels = blobs(sizes=(1400, 1400, 1400), dim=16, spread=0.4)
+    coords = project(x, "umap", random_state=0)
+    assert coords.shape == (4200, 2)
+    assert nearest_neighbour_agreement(coords, labels) == 1.0
+    centres = np.stack([coords[labels == c].mean(axis=0) for c in range(3)])
+    widest = max(np.linalg.norm(coords[labels == c] - centres[c], axis=1).max() for c in range(3))
+    assert cdist(centres, centres)[np.triu_indices(3, 1)].min() > widest  # no blob reaches another's centre
+
+
+def test_a_layout_is_computed_once_per_input_method_seed_and_params(monkeypatch):
+    calls = []
+    real_umap, real_graph = projection._umap, projection.knn_graph
+    monkeypatch.setattr(projection, "_umap", lambda *a, **kw: calls.append("layout") or real_umap(*a, **kw))
+    monkeypatch.setattr(projection, "knn_graph", lambda *a, **kw: calls.append("graph") or real_graph(*a, **kw))
+    projection.LAYOUTS.clear()
+    projection.GRAPHS.clear()
+    x, _ = blobs(sizes=(20, 20))
+    first = project(x, "umap")
+    first[:] = 0  # the caller's copy: the cached layout is untouched
+    again = project(x.copy(), "umap")  # equal vectors, another array
+    assert calls == ["layout", "graph"] and not np.all(again == 0)
+    project(x, "umap", min_dist=0.5)  # another layout on the same graph
+    project(x, "umap", random_state=1)
+    assert calls == ["layout", "graph", "layout", "layout"]
+    changed = x.copy()
+    changed[0, 0] += 1e-3  # one number changed: computed again
+    project(changed, "umap")
+    assert calls[-2:] == ["layout", "graph"]
+    np.testing.assert_array_equal(project(x, "umap"), again)
+    assert len(calls) == 6

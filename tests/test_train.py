@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -359,3 +360,38 @@ def test_crossed_evaluation_scores_matching_crossed_none_and_unseen_phrasings(tm
         assert wide.loc[column, "knn_crossed"] < 0.95 and wide.loc[column, "goal_met"]
     assert "| product reviews (built-in) | sentiment (2) |" in E.format_crossed_report(
         [{"model": "fake", "crossed": long, "stsb_spearman": 80.0}])
+
+
+def _crossed_run(match: float, crossed: float, none: float) -> pd.DataFrame:
+    """evaluate_crossed's long table for one set and label with these kNN accuracies."""
+    rows = [("none", none), ("match", match), ("crossed", crossed), ("unseen", match - 0.02), ("unseen", match)]
+    return pd.DataFrame([{"set": "s", "label": "topic", "n": 100, "classes": 4, "condition": c, "instruction": c,
+                          "knn_accuracy": k, "silhouette": k / 10} for c, k in rows])
+
+
+def test_seed_summary_reports_mean_sd_and_the_shortfall(tmp_path: Path, capsys):
+    from instructor_core.training import evaluate as E
+
+    runs = [_crossed_run(0.80, 0.70, 0.78), _crossed_run(0.84, 0.81, 0.78), _crossed_run(0.82, 0.78, 0.86)]
+    row = E.seed_summary(runs).iloc[0]
+    assert row["knn_match_mean"] == pytest.approx(0.82) and row["knn_match_sd"] == pytest.approx(0.02)
+    assert row["knn_unseen_mean"] == pytest.approx(0.81)  # the mean over both held-out phrasings, then seeds
+    assert row["runs"] == 3 and row["goal_met_runs"] == 1  # only the first run beats crossed by 5 and none
+    # on the means: match - crossed = 82.0 - 76.3 = 5.7 points and match 82.0 >= none 80.7
+    assert row["goal_met_on_mean"] and row["missed_by"] == 0
+    worse = E.seed_summary([_crossed_run(0.80, 0.77, 0.83)]).iloc[0]
+    assert not worse["goal_met_on_mean"] and worse["missed_by"] == pytest.approx(0.03)  # 3 below none, 2 short
+    text = E.format_seed_report(E.seed_summary(runs), [84.0, 85.0, 86.0])
+    assert "| s | topic (4) | 100 | 80.7 ± 4.6 | 82.0 ± 2.0 |" in text and "85.00 ± 1.00" in text
+
+    files = []
+    for seed, run in zip((42, 43, 44), runs):
+        path = tmp_path / f"seed{seed}.json"
+        path.write_text(json.dumps({"results": [{"model": f"runs/m-seed{seed}", "crossed": run.to_dict("records"),
+                                                 "stsb_spearman": 84.0 + seed - 42}]}))
+        files.append(str(path))
+    assert E.main(["--combine", *files]) == 0
+    out = capsys.readouterr().out
+    assert "Runs: seed42, seed43, seed44" in out and "| 1/3 |" in out and "85.00 ± 1.00" in out
+    (tmp_path / "bad.json").write_text("{}")
+    assert E.main(["--combine", str(tmp_path / "bad.json")]) == 2

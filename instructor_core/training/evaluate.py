@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -393,6 +394,45 @@ def format_crossed_report(results: Sequence[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+def seed_summary(runs: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """One row per set and label over several runs of :func:`evaluate_crossed` (one per training seed):
+    each :func:`crossed_pivot` number's mean and sample sd, in how many runs the goal was met, whether the
+    means meet it, and by how many points they miss it (the larger of the two shortfalls; 0 when met)."""
+    if not runs:
+        raise ValueError("no runs to summarise")
+    pivots = pd.concat([crossed_pivot(run) for run in runs])
+    grouped = pivots.groupby(["set", "label", "n", "classes"], sort=False)
+    numbers = [c for c in pivots.columns if c.startswith(("knn_", "sil_")) or c == "match_minus_crossed"]
+    out = grouped[numbers].mean().add_suffix("_mean").join(grouped[numbers].std(ddof=1).fillna(0.0).add_suffix("_sd"))
+    out["runs"], out["goal_met_runs"] = grouped.size(), grouped["goal_met"].sum()
+    shortfall = pd.concat([0.05 - out["match_minus_crossed_mean"], out["knn_none_mean"] - out["knn_match_mean"]],
+                          axis=1).max(axis=1)
+    out["goal_met_on_mean"], out["missed_by"] = shortfall <= 0, shortfall.clip(lower=0)
+    return out.reset_index()
+
+
+def format_seed_report(summary: pd.DataFrame, stsb: Sequence[float] = ()) -> str:
+    """Markdown of :func:`seed_summary`: kNN % and silhouette as mean ± sd over the seeds, the goal on the
+    means with the shortfall in points, and STS-B dev Spearman over the same seeds."""
+    def pm(row, name: str, scale: float, digits: int) -> str:
+        return f"{row[f'{name}_mean'] * scale:.{digits}f} ± {row[f'{name}_sd'] * scale:.{digits}f}"
+
+    lines = ["| set | label | n | kNN none | kNN match | kNN crossed | kNN unseen | match - crossed | goal (means) | "
+             "seeds meeting it | sil none | sil match | sil crossed | sil unseen |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+    for _, r in summary.iterrows():
+        goal = "met" if r["goal_met_on_mean"] else f"missed by {r['missed_by'] * 100:.1f}"
+        knn = " | ".join(pm(r, f"knn_{c}", 100, 1) for c in CROSSED_CONDITIONS)
+        sil = " | ".join(pm(r, f"sil_{c}", 1, 3) for c in CROSSED_CONDITIONS)
+        lines.append(f"| {r['set']} | {r['label']} ({r['classes']}) | {r['n']} | {knn} | "
+                     f"{r['match_minus_crossed_mean'] * 100:+.1f} | {goal} | {r['goal_met_runs']}/{r['runs']} | {sil} |")
+    if len(stsb):
+        values = np.asarray(stsb, dtype=float)
+        spread = values.std(ddof=1) if len(values) > 1 else 0.0
+        lines.append(f"\nSTS-B dev Spearman (no instruction) over {len(values)} seeds: {values.mean():.2f} ± {spread:.2f}")
+    return "\n".join(lines)
+
+
 def _to_jsonable(result: dict[str, object]) -> dict[str, object]:
     out = dict(result)
     for key in ("labeled", "crossed"):
@@ -403,7 +443,7 @@ def _to_jsonable(result: dict[str, object]) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m instructor_core.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="+", help="catalogue names ('bundled-base', 'instructor-mini', "
+    parser.add_argument("models", nargs="*", help="catalogue names ('bundled-base', 'instructor-mini', "
                                                   "'Qwen/Qwen3-Embedding-0.6B', ...), hub ids or folders; "
                                                   "the first is the baseline of the STS-B target")
     parser.add_argument("--max-rows", type=int, help=f"texts per set, stratified sample (default {LABELED_ROWS} per "
@@ -424,7 +464,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                  "these (default: all)")
     parser.add_argument("--stsb-pairs", type=int, help="with --crossed: STS-B dev pairs to score (default all; "
                                                        "0 skips STS-B)")
+    parser.add_argument("--combine", nargs="+", metavar="JSON",
+                        help="instead: summarise --crossed --json reports of one model trained with several seeds "
+                             "(one file per seed; several files per seed, e.g. per set, are merged by their seed "
+                             "tag 'seed<N>' in the model path) as mean ± sd")
     args = parser.parse_args(argv)
+    if args.combine:
+        return _main_combine(args.combine)
+    if not args.models:
+        parser.error("name at least one model (or --combine JSON files)")
     if args.crossed:
         return _main_crossed(args)
     tasks = [t for t in TASKS if not args.tasks or t.name in args.tasks]
@@ -475,6 +523,31 @@ def _main_crossed(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, {"config": args.crossed, "heldout_phrasings": heldout, "dev_seed": dev_seed,
                                 "results": results})
+    return 0
+
+
+def _main_combine(paths: Sequence[str]) -> int:
+    """Print :func:`format_seed_report` for crossed JSON reports, grouped into runs by the model's seed tag."""
+    runs: dict[str, list[pd.DataFrame]] = {}
+    stsb: dict[str, float] = {}
+    for path in paths:
+        try:
+            report = json.loads(Path(path).read_text(encoding="utf-8"))
+            results = [r for r in report["results"] if "crossed" in r]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            print(f"error: {path} is not a report of `evaluate --crossed --json`: {err}", file=sys.stderr)
+            return 2
+        for result in results:
+            seed = re.search(r"seed(\d+)", str(result["model"]))
+            key = seed.group(0) if seed else str(result["model"])
+            runs.setdefault(key, []).append(pd.DataFrame(result["crossed"]))
+            if result.get("stsb_spearman") is not None:
+                stsb[key] = float(result["stsb_spearman"])
+    if not runs:
+        print("error: none of the files holds crossed results", file=sys.stderr)
+        return 2
+    print(f"Runs: {', '.join(runs)}\n")
+    print(format_seed_report(seed_summary([pd.concat(parts) for parts in runs.values()]), list(stsb.values())))
     return 0
 
 
