@@ -162,7 +162,7 @@ def compare_projections(
     emb_a, emb_b, *emb_placebo = _encode_each(encoder, texts, wanted, progress)
     checkpoint("the projection")
     coords_a, coords_b = project_pair(emb_a, emb_b, method=method, random_state=random_state, **params)
-    notes = [n for n in (truncation_note(encoder, texts, wanted),) if n]
+    notes = [n for n in (truncation_note(encoder, texts, wanted), sampled_fit_note(len(texts), method)) if n]
     if labels is None:
         return ProjectionComparison(coords_a, coords_b, {}, {}, pd.DataFrame(), notes)
     checkpoint("the label metrics")
@@ -260,7 +260,8 @@ def neighbour_movement_between(
                                   random_state=random_state)
     checkpoint("the projection")
     coords_a, coords_b = project_pair(emb_a, emb_b, method=method, random_state=random_state)
-    notes = [n for n in (truncation_note(encoder, texts, wanted), placebo_note, *movement.notes) if n]
+    notes = [n for n in (truncation_note(encoder, texts, wanted), placebo_note, *movement.notes,
+                         sampled_fit_note(len(texts), method)) if n]
     return InstructionMovement(movement, coords_a, coords_b, neutral, notes)
 
 
