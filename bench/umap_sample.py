@@ -4,7 +4,7 @@
 
 Encodes ``--rows`` realistic texts (AG News and reviews, ``bench.texts``) with instructor-mini once and keeps
 the vectors in ``--cache`` (reruns are free), then lays them out with a full UMAP fit and with fits on seeded
-samples (the rest placed by ``transform``: ``projection.project(..., fit_rows=s)``). Quality, on a fixed
+samples (the rest placed by ``transform``: ``projection.project(..., sample_above=s, fit_rows=s)``). Quality, on a fixed
 subsample of rows (every layout scored on the same rows):
 
 - trustworthiness (scikit-learn, 10 neighbours, cosine in the original space): 1 = no false neighbours in 2-D;
@@ -80,11 +80,11 @@ def main() -> None:
     original = neighbours(x, scored, "cosine")
     runs = [("full fit", n, 0), ("full fit, seed 1", n, 1), *[(f"fit on {s:,}, transform {n - s:,}", s, 0)
                                                                for s in args.samples if s < n]]
-    project(x[:300], "umap", fit_rows=100)  # numba compiles fit and transform once, outside the timings
+    project(x[:300], "umap", sample_above=100, fit_rows=100)  # numba compiles fit and transform once, outside the timings
     rows, full = [], None
     for name, fit_rows, seed in runs:
         start, cpu_start = time.perf_counter(), time.process_time()
-        coords = project(x, "umap", random_state=seed, fit_rows=fit_rows)
+        coords = project(x, "umap", random_state=seed, sample_above=fit_rows, fit_rows=fit_rows)
         seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
         in_layout = neighbours(coords, scored, "euclidean")
         full = in_layout if full is None else full

@@ -31,7 +31,14 @@ from .jobs import checkpoint
 from .metrics import SEPARATION_METRICS
 from .neighbours import DEFAULT_K, NeighbourMovement, neighbour_movement
 from .phrasings import PhrasingReport, phrasing_report
-from .projection import FIT_ROWS, MIN_NEIGHBOURHOOD_POINTS, project, project_pair, sampled_fit_note
+from .projection import (
+    FIT_ROWS,
+    MIN_NEIGHBOURHOOD_POINTS,
+    SAMPLE_ABOVE,
+    project,
+    project_pair,
+    sampled_fit_note,
+)
 from .similarity import cosine_similarity_matrix, similarity_frame
 from .uncertainty import N_RESAMPLES, PairedBootstrap, interval_note, text_scores
 
@@ -384,12 +391,13 @@ def cluster_texts(
     projection: str = "umap",
     random_state: int = 0,
     progress: Progress | None = None,
+    sample_above: int = SAMPLE_ABOVE,
     fit_rows: int = FIT_ROWS,
 ) -> ClusteredTable:
     """Embed ``texts`` (rows ``row_index`` of ``frame``), cluster and project them, and return the table.
 
     Rows whose text was empty keep all their columns, with an empty cluster and no coordinates; a user
-    column already named like an added one is kept as ``<name>_original``. Above ``fit_rows`` texts the
+    column already named like an added one is kept as ``<name>_original``. Above ``sample_above`` texts the
     layout is fitted on a sample (:func:`~instructor_core.projection.project`; a note says so).
     """
     check_size(len(texts), method)  # before minutes of embedding, not after
@@ -397,7 +405,8 @@ def cluster_texts(
     checkpoint("clustering")
     result = cluster(vectors, method=method, n_clusters=n_clusters, random_state=random_state)
     checkpoint("the projection")
-    coords = project(vectors, method=projection, random_state=random_state, fit_rows=fit_rows)
+    coords = project(vectors, method=projection, random_state=random_state, sample_above=sample_above,
+                     fit_rows=fit_rows)
     checkpoint("the keywords")
     summary = cluster_summary(list(texts), vectors, result.labels)
     keywords = dict(zip(summary["cluster"], summary["keywords"]))
@@ -416,7 +425,7 @@ def cluster_texts(
     out.iloc[positions, out.columns.get_loc("y")] = coords[:, 1]
 
     notes = [truncation_note(encoder, texts, [instruction]), *result.notes,  # clustering's: HDBSCAN's noise share
-             sampled_fit_note(len(vectors), projection, fit_rows)]
+             sampled_fit_note(len(vectors), projection, sample_above, fit_rows)]
     return ClusteredTable(out, summary, table_embeddings(vectors, positions, len(frame)), result.n_clusters,
                           result.silhouette, [n for n in notes if n])
 

@@ -49,21 +49,24 @@ TSNE_THREADS = 1
 # Recent layouts and UMAP kNN graphs (a 10k-row graph is 1.2 MB; a layout 80 kB), newest kept.
 LAYOUTS = ResultCache(max_items=8)
 GRAPHS = ResultCache(max_items=4)
-# Above this many rows UMAP is fitted on a seeded sample of this many and ``transform`` places the rest (t-SNE,
-# which has no transform, is drawn that way too): up to it the layout loses nothing, and bench/umap_sample.py
-# measured what smaller samples cost in quality on 20,000 real embeddings (bench/RESULTS.md).
+# Above SAMPLE_ABOVE rows UMAP is fitted on a seeded sample of FIT_ROWS rows and ``transform`` places the rest
+# (t-SNE, which has no transform, is drawn that way too). bench/RESULTS.md: a full fit on the exact kNN graph took
+# 12-17 CPU s at 20,000 rows and 169 CPU s (1.5 GB) at 100,000, where the fit on 20,000 + transform took 71 CPU s
+# (1.1 GB); the sampled fit pays ~35 s for the search index transform needs, so the two cost about the same
+# near 50,000 rows. A sample also loses fine neighbourhoods (10-NN kept 0.18 -> 0.13 with half of 20,000 sampled).
+SAMPLE_ABOVE = 50_000
 FIT_ROWS = 20_000
 TRANSFORM_BATCH = 10_000  # rows placed between two checks of the job (cancel, time limit)
 
 
-def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0, *, fit_rows: int = FIT_ROWS,
-            **params: object) -> np.ndarray:
+def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0, *,
+            sample_above: int = SAMPLE_ABOVE, fit_rows: int = FIT_ROWS, **params: object) -> np.ndarray:
     """(n, 2) float32 layout of ``embeddings`` (n, d); the same input and seed give the same layout.
 
     ``params``: UMAP ``n_neighbors`` (15, capped at n - 1), ``min_dist`` (0.1), ``metric`` ("cosine");
     t-SNE ``perplexity`` (30, capped at (n - 1) / 3 so each point has 3 x perplexity neighbours),
     ``metric`` ("cosine"); PCA none. With fewer than ``MIN_NEIGHBOURHOOD_POINTS`` texts every method
-    draws PCA. Above ``fit_rows`` rows UMAP and t-SNE are drawn as UMAP fitted on a seeded sample of
+    draws PCA. Above ``sample_above`` rows UMAP and t-SNE are drawn as UMAP fitted on a seeded sample of
     ``fit_rows`` rows, the rest placed by ``transform`` (:func:`sampled_fit_note` says so). Raises
     InputError for fewer than 3 texts, an unknown method or unknown/invalid params.
     A layout computed before for equal vectors, method, seed and params comes from ``LAYOUTS`` (a copy).
@@ -77,11 +80,12 @@ def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0,
         raise InputError(f"Expected one embedding per row (a 2-D array); got an array of shape {x.shape}.")
     if len(x) < 3:
         raise InputError(f"Need at least 3 texts to project; got {len(x)}.")
-    if fit_rows < MIN_NEIGHBOURHOOD_POINTS:
-        raise InputError(f"fit_rows must be at least {MIN_NEIGHBOURHOOD_POINTS}; got {fit_rows}.")
+    if not MIN_NEIGHBOURHOOD_POINTS <= fit_rows <= sample_above:
+        raise InputError(f"fit_rows must be at least {MIN_NEIGHBOURHOOD_POINTS} and at most sample_above "
+                         f"({sample_above}); got {fit_rows}.")
     if method == "pca" or len(x) < MIN_NEIGHBOURHOOD_POINTS:
         method, options = "pca", {}
-    if fitted_on_sample(len(x), method, fit_rows):  # t-SNE too: it cannot place the rows outside its fit
+    if fitted_on_sample(len(x), method, sample_above):  # t-SNE too: it cannot place the rows outside its fit
         method, options = "sampled umap", {k: v for k, v in options.items() if k in DEFAULTS["umap"]}
     fingerprint = array_fingerprint(x)
 
@@ -99,14 +103,14 @@ def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0,
     return LAYOUTS.get_or_compute(key, compute).copy()  # type: ignore[union-attr]
 
 
-def fitted_on_sample(n_rows: int, method: str, fit_rows: int = FIT_ROWS) -> bool:
+def fitted_on_sample(n_rows: int, method: str, sample_above: int = SAMPLE_ABOVE) -> bool:
     """Whether :func:`project` draws ``n_rows`` rows with ``method`` as UMAP fitted on a sample."""
-    return str(method).lower().replace("-", "") in ("umap", "tsne") and n_rows > fit_rows
+    return str(method).lower().replace("-", "") in ("umap", "tsne") and n_rows > sample_above
 
 
-def sampled_fit_note(n_rows: int, method: str, fit_rows: int = FIT_ROWS) -> str:
+def sampled_fit_note(n_rows: int, method: str, sample_above: int = SAMPLE_ABOVE, fit_rows: int = FIT_ROWS) -> str:
     """The sentence a result carries when :func:`project` fitted its layout on a sample ("" when it did not)."""
-    if not fitted_on_sample(n_rows, method, fit_rows):
+    if not fitted_on_sample(n_rows, method, sample_above):
         return ""
     instead = " (t-SNE cannot place rows outside its fit, so this layout is UMAP)" if "sne" in method.lower() else ""
     return (f"The layout was fitted on {fit_rows:,} sampled rows of {n_rows:,}{instead}; UMAP's transform placed "

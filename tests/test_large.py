@@ -86,7 +86,7 @@ def test_cluster_texts_above_fit_rows_lays_out_every_row_and_says_it_used_a_samp
     texts = [f"Order {i}: the {('shoes', 'phone', 'lamp')[i % 3]} arrived {('late', 'broken', 'fine')[i % 3]}."
              for i in range(45)]
     result = explore.cluster_texts(bundled_encoder, pd.DataFrame({"text": texts}), texts, np.arange(45),
-                                   n_clusters=3, fit_rows=20)
+                                   n_clusters=3, sample_above=30, fit_rows=20)
     assert np.isfinite(result.frame[["x", "y"]].to_numpy(dtype=float)).all()
     assert any("fitted on 20 sampled rows of 45" in note for note in result.notes), result.notes
 
@@ -106,7 +106,7 @@ def test_a_cancelled_job_stops_between_the_batches_that_place_the_rest(monkeypat
 
     monkeypatch.setattr(projection.FittedProjection, "transform", transform_then_cancel)
     with (job := Job()), pytest.raises(JobStopped, match="Cancelled"):
-        project(x, "umap", fit_rows=20)
+        project(x, "umap", sample_above=20, fit_rows=20)
     assert placed == [10]  # one batch of the 40 other rows, then the stop
 
 
