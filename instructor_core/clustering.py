@@ -50,7 +50,7 @@ MAX_ROWS = {"agglomerative": 20_000, "hdbscan": 20_000}
 # Recent clusterings, and Ward trees (10k rows: a 320 kB tree that took 18 s), so another k only cuts the tree again
 RESULTS = ResultCache(max_items=16)
 TREES = ResultCache(max_items=4)
-TERM_COUNTS = ResultCache(max_items=4)  # per-text word counts for the keywords (10k texts: about 10 MB)
+TERM_COUNTS = ResultCache(max_items=4)  # per-text word counts for the keywords (10k texts: 2 MB + the vocabulary)
 # Keywords are counted on cleaned text (the embeddings see the text as given): markup, web addresses and
 # the remains of HTML entities whose "&" was lost on the way ("#39;", "lt;", "quot;" in scraped news) go.
 _TAG = re.compile(r"<[^<>]{0,300}>|(?<![a-z])lt;[^<>]{0,300}?gt;", re.IGNORECASE)
@@ -278,7 +278,8 @@ def _term_counts(texts: Sequence[str]) -> tuple[sparse.csr_matrix | None, np.nda
     texts = [str(t) for t in texts]
 
     def count() -> tuple[sparse.csr_matrix | None, np.ndarray]:
-        vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=_KEYWORD_TOKEN)
+        vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=_KEYWORD_TOKEN,
+                                     dtype=np.int32)
         try:
             counts = vectorizer.fit_transform([keyword_text(t) for t in texts]).tocsr()
         except ValueError:  # no words at all, or only stop words

@@ -397,8 +397,10 @@ def cluster_texts(
     """Embed ``texts`` (rows ``row_index`` of ``frame``), cluster and project them, and return the table.
 
     Rows whose text was empty keep all their columns, with an empty cluster and no coordinates; a user
-    column already named like an added one is kept as ``<name>_original``. Above ``sample_above`` texts the
-    layout is fitted on a sample (:func:`~instructor_core.projection.project`; a note says so).
+    column already named like an added one is kept as ``<name>_original``. Running it again on the same table
+    with another k, algorithm or projection reuses what did not change: the encoder's cached vectors and the
+    library's cached clusterings, kNN graph, layout and keyword counts. Above ``sample_above`` texts the layout
+    is fitted on a sample (:func:`~instructor_core.projection.project`; a note says so).
     """
     check_size(len(texts), method)  # before minutes of embedding, not after
     vectors = encoder.encode(list(texts), instruction=instruction or None, progress=progress)

@@ -4,7 +4,8 @@ UMAP runs on an exact kNN graph from :func:`~instructor_core.neighbours.knn_grap
 NNDescent (38 s for 500 points in bench/RESULTS.md, most of it compiling). Layouts and graphs are kept in small
 in-process LRUs keyed by the vectors' fingerprint and every parameter, so re-clustering the same table with another
 k or algorithm does not project again, and another UMAP setting reuses the graph. UMAP's first call in a process
-compiles numba code (10-15 s on 2 cores); ``warm_up`` pays it up front.
+compiles numba code that is not cached on disk (9 s on 2 quiet cores, 35-45 s on busy ones); ``warm_up`` pays it
+up front.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ MIN_NEIGHBOURHOOD_POINTS = 6
 # requests; and openTSNE is the faster single thread.
 TSNE_BACKEND = "opentsne"
 TSNE_THREADS = 1
+PCA_THREADS = 1
 # Recent layouts and UMAP kNN graphs (a 10k-row graph is 1.2 MB; a layout 80 kB), newest kept.
 LAYOUTS = ResultCache(max_items=8)
 GRAPHS = ResultCache(max_items=4)
@@ -166,7 +168,9 @@ def _is_valid_number(value: object, valid: Callable[[float], bool]) -> bool:
 def _pca(x: np.ndarray) -> np.ndarray:
     from sklearn.decomposition import PCA
 
-    coords = PCA(n_components=2, svd_solver="full").fit_transform(x)
+    # LAPACK's SVD on one thread: 10k x 384-d took 17 s on 2 threads and 1.7 s on 1 with the cores shared (load 7)
+    with threadpool_limits(limits=PCA_THREADS):
+        coords = PCA(n_components=2, svd_solver="full").fit_transform(x)
     return (coords * _axis_signs(coords)).astype(np.float32)
 
 
