@@ -26,7 +26,7 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(default_cache_dir() / "numba"))
 import gradio as gr  # noqa: E402
 
 from instructor_core import ModelLoadError  # noqa: E402
-from instructor_core.data import DEFAULT_MAX_ROWS  # noqa: E402
+from instructor_core.data import DEFAULT_MAX_ROWS, HOSTED_MAX_ROWS  # noqa: E402
 from instructor_core.fast import BACKENDS  # noqa: E402
 from instructor_core.models import CATALOGUE, offline_choices  # noqa: E402
 from instructor_core.pool import EncoderPool  # noqa: E402
@@ -35,6 +35,10 @@ from pages import cluster, controls, phrasings, playground, projection, share  #
 from pages.common import AppContext, model_banner, status  # noqa: E402
 
 ENV_PREFIX = "INSTRUCTOR_EXPLORER_"
+# Uploads up to 100 MB locally hold 100,000 rows of texts of a few hundred characters (data.DEFAULT_MAX_ROWS);
+# a public demo keeps them small.
+LOCAL_UPLOAD_MB = 100
+HOSTED_UPLOAD_MB = 20
 CSS = """
 #model-banner {font-size: 0.95em}
 footer {display: none !important}
@@ -43,6 +47,11 @@ footer {display: none !important}
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(ENV_PREFIX + name.upper().replace("-", "_"), default)
+
+
+def _env_int(name: str) -> int | None:
+    value = _env(name)
+    return None if value is None or not value.strip() else int(value)
 
 
 def _env_flag(name: str) -> bool:
@@ -62,14 +71,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default=_env("host", "127.0.0.1"), help="interface to listen on")
     parser.add_argument("--port", type=int, default=int(_env("port", "7860")))
     parser.add_argument("--share", action="store_true", default=_env_flag("share"), help="public Gradio link")
-    parser.add_argument("--max-rows", type=int, default=int(_env("max_rows", str(DEFAULT_MAX_ROWS))),
-                        help="largest table a user may upload or embed")
+    parser.add_argument("--max-rows", type=int, default=_env_int("max_rows"),
+                        help=f"largest table a user may upload or embed (default {DEFAULT_MAX_ROWS:,}; "
+                             f"{HOSTED_MAX_ROWS:,} with --hosted)")
     parser.add_argument("--hosted", action="store_true", default=_env_flag("hosted"),
                         help="public-demo mode: model allow-list, capped uploads, limited queue and run time")
     parser.add_argument("--allow-model", action="append",
                         default=[m.strip() for m in (_env("allow_models") or "").split(",") if m.strip()],
                         help="extra model a hosted visitor may pick (repeatable; env: comma-separated)")
-    parser.add_argument("--max-upload-mb", type=int, default=int(_env("max_upload_mb", "20")))
+    parser.add_argument("--max-upload-mb", type=int, default=_env_int("max_upload_mb"),
+                        help=f"largest upload (default {LOCAL_UPLOAD_MB}; {HOSTED_UPLOAD_MB} with --hosted)")
     parser.add_argument("--concurrency", type=int, default=int(_env("concurrency", "4")),
                         help="requests of one kind served at once")
     parser.add_argument("--time-limit", type=int, default=int(_env("time_limit", "300")),
@@ -78,7 +89,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="let models that ship their own code (gte-Qwen2, Nomic) run it; never in hosted mode")
     parser.add_argument("--disk-cache", action="store_true", default=_env_flag("disk_cache"),
                         help="also keep embeddings on disk across restarts")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.max_rows is None:
+        args.max_rows = HOSTED_MAX_ROWS if args.hosted else DEFAULT_MAX_ROWS
+    if args.max_upload_mb is None:
+        args.max_upload_mb = HOSTED_UPLOAD_MB if args.hosted else LOCAL_UPLOAD_MB
+    return args
 
 
 def build_app(ctx: AppContext, concurrency: int = 4, precompute: bool = False) -> gr.Blocks:

@@ -74,6 +74,12 @@ class EmbeddingCache:
             self.misses += len(keys) - hits
         return found
 
+    def held_in_memory(self, keys: Sequence[bytes]) -> list[bool]:
+        """Which ``keys`` the in-memory store holds, without counting or reordering (for time estimates;
+        the disk store is not consulted)."""
+        with self._lock:
+            return [key in self._memory for key in keys]
+
     def put_many(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
         """Store rows of ``vectors`` (float32) under ``keys``."""
         vectors = np.asarray(vectors, dtype=np.float32)

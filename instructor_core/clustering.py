@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from .cache import ResultCache, array_fingerprint, texts_fingerprint
 from .errors import InputError
+from .jobs import checkpoint
 from .metrics import silhouette_cosine
 from .neighbours import BLOCK_BYTES
 from .similarity import l2_normalize
@@ -42,6 +43,10 @@ KMEANS_THREADS = 1
 # 5k x 384-d took 1.1 s brute force, 16 s with a ball tree, 22 s with a k-d tree. Brute force peaks at
 # about 2.5 n^2 doubles (2 GB at 10k rows), so larger inputs go back to the tree.
 HDBSCAN_BRUTE_FORCE_MAX_ROWS = 10_000
+# Past these sizes a method does not finish here: Ward's linkage holds n^2 / 2 distances (40 GB at 100,000 rows),
+# and HDBSCAN's tree search on 384-d vectors grows roughly with n^2 (16 s at 5,000 rows: hours at 100,000).
+# k-means has no such limit.
+MAX_ROWS = {"agglomerative": 20_000, "hdbscan": 20_000}
 # Recent clusterings, and Ward trees (10k rows: a 320 kB tree that took 18 s), so another k only cuts the tree again
 RESULTS = ResultCache(max_items=16)
 TREES = ResultCache(max_items=4)
@@ -86,6 +91,7 @@ def cluster(
     n = len(x)
     if n < 2:
         raise InputError(f"Clustering needs at least 2 texts; got {n}.")
+    check_size(n, method)
     fingerprint = array_fingerprint(x)
     if method == "hdbscan":
         size = max(5, n // 50) if min_cluster_size is None else int(min_cluster_size)
@@ -119,6 +125,15 @@ def _partition(x: np.ndarray, fingerprint: str, method: str, k: int | None, k_ra
     labels = _by_size(partition(k))
     return ClusterResult(labels, int(labels.max() + 1), method, scores.get(k, _silhouette(x, labels, random_state)),
                          scores)
+
+
+def check_size(n_rows: int, method: str) -> None:
+    """InputError when ``method`` cannot cluster ``n_rows`` texts here (:data:`MAX_ROWS`); callers check before
+    embedding, so a user is not told after minutes of work."""
+    if n_rows > MAX_ROWS.get(method, n_rows):
+        name = "HDBSCAN" if method == "hdbscan" else "Agglomerative clustering"
+        raise InputError(f"{name} handles at most {MAX_ROWS[method]:,} texts here (it would run for hours or run out "
+                         f"of memory on {n_rows:,}); use k-means, or a sample of the table.")
 
 
 def cluster_centroids(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -184,6 +199,7 @@ def _best_k(x: np.ndarray, partition: Callable[[int], np.ndarray], k_range: tupl
     """The k in ``k_range`` (capped at n - 1) with the best cosine silhouette, and every k's score."""
     scores = {}
     for k in range(max(2, k_range[0]), min(k_range[1], len(x) - 1) + 1):
+        checkpoint(f"clustering with k={k}")  # each k is a full fit: a cancelled job stops between them
         score = _silhouette(x, partition(k), random_state)
         if score is not None:
             scores[k] = score

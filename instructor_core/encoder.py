@@ -200,6 +200,18 @@ class Encoder:
         with self._lock:
             return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
 
+    def estimate_seconds(self, texts: Sequence[str], instruction: Instructions = None) -> float | None:
+        """Seconds :meth:`encode` should take for ``texts`` at the measured speed (texts held in the memory
+        cache cost nothing); None before the first batch was measured."""
+        if self._seconds_per_unit is None:
+            return None
+        texts = _clean_texts(texts)
+        instructions = _per_text_instructions(instruction, len(texts))
+        held = self.cache.held_in_memory([embedding_key(self.identity, ins, text, True)
+                                          for ins, text in zip(instructions, texts)])
+        work = sum(self._work(text, ins) for text, ins, h in zip(texts, instructions, held) if not h)
+        return self.predict_seconds(work)
+
     def predict_seconds(self, work: float) -> float | None:
         """Model time ``work`` units (see :meth:`_work`) should take at the measured speed; None before
         any measurement."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .clustering import cluster, cluster_summary
+from .clustering import check_size, cluster, cluster_summary
 from .compare import (
     MIN_RELIABLE_TEXTS,
     ModelComparison,
@@ -31,7 +31,14 @@ from .jobs import checkpoint
 from .metrics import SEPARATION_METRICS
 from .neighbours import DEFAULT_K, NeighbourMovement, neighbour_movement
 from .phrasings import PhrasingReport, phrasing_report
-from .projection import MIN_NEIGHBOURHOOD_POINTS, project, project_pair
+from .projection import (
+    FIT_ROWS,
+    MIN_NEIGHBOURHOOD_POINTS,
+    SAMPLE_ABOVE,
+    project,
+    project_pair,
+    sampled_fit_note,
+)
 from .similarity import cosine_similarity_matrix, similarity_frame
 from .uncertainty import N_RESAMPLES, PairedBootstrap, interval_note, text_scores
 
@@ -162,7 +169,7 @@ def compare_projections(
     emb_a, emb_b, *emb_placebo = _encode_each(encoder, texts, wanted, progress)
     checkpoint("the projection")
     coords_a, coords_b = project_pair(emb_a, emb_b, method=method, random_state=random_state, **params)
-    notes = [n for n in (truncation_note(encoder, texts, wanted),) if n]
+    notes = [n for n in (truncation_note(encoder, texts, wanted), sampled_fit_note(len(texts), method)) if n]
     if labels is None:
         return ProjectionComparison(coords_a, coords_b, {}, {}, pd.DataFrame(), notes)
     checkpoint("the label metrics")
@@ -260,7 +267,8 @@ def neighbour_movement_between(
                                   random_state=random_state)
     checkpoint("the projection")
     coords_a, coords_b = project_pair(emb_a, emb_b, method=method, random_state=random_state)
-    notes = [n for n in (truncation_note(encoder, texts, wanted), placebo_note, *movement.notes) if n]
+    notes = [n for n in (truncation_note(encoder, texts, wanted), placebo_note, *movement.notes,
+                         sampled_fit_note(len(texts), method)) if n]
     return InstructionMovement(movement, coords_a, coords_b, neutral, notes)
 
 
@@ -383,19 +391,24 @@ def cluster_texts(
     projection: str = "umap",
     random_state: int = 0,
     progress: Progress | None = None,
+    sample_above: int = SAMPLE_ABOVE,
+    fit_rows: int = FIT_ROWS,
 ) -> ClusteredTable:
     """Embed ``texts`` (rows ``row_index`` of ``frame``), cluster and project them, and return the table.
 
     Rows whose text was empty keep all their columns, with an empty cluster and no coordinates; a user
     column already named like an added one is kept as ``<name>_original``. Running it again on the same table
     with another k, algorithm or projection reuses what did not change: the encoder's cached vectors and the
-    library's cached clusterings, kNN graph, layout and keyword counts.
+    library's cached clusterings, kNN graph, layout and keyword counts. Above ``sample_above`` texts the layout
+    is fitted on a sample (:func:`~instructor_core.projection.project`; a note says so).
     """
+    check_size(len(texts), method)  # before minutes of embedding, not after
     vectors = encoder.encode(list(texts), instruction=instruction or None, progress=progress)
     checkpoint("clustering")
     result = cluster(vectors, method=method, n_clusters=n_clusters, random_state=random_state)
     checkpoint("the projection")
-    coords = project(vectors, method=projection, random_state=random_state)
+    coords = project(vectors, method=projection, random_state=random_state, sample_above=sample_above,
+                     fit_rows=fit_rows)
     checkpoint("the keywords")
     summary = cluster_summary(list(texts), vectors, result.labels)
     keywords = dict(zip(summary["cluster"], summary["keywords"]))
@@ -413,7 +426,8 @@ def cluster_texts(
     out.iloc[positions, out.columns.get_loc("x")] = coords[:, 0]
     out.iloc[positions, out.columns.get_loc("y")] = coords[:, 1]
 
-    notes = [truncation_note(encoder, texts, [instruction]), *result.notes]  # clustering's: HDBSCAN's noise share
+    notes = [truncation_note(encoder, texts, [instruction]), *result.notes,  # clustering's: HDBSCAN's noise share
+             sampled_fit_note(len(vectors), projection, sample_above, fit_rows)]
     return ClusteredTable(out, summary, table_embeddings(vectors, positions, len(frame)), result.n_clusters,
                           result.silhouette, [n for n in notes if n])
 

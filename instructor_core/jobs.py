@@ -80,7 +80,7 @@ class Job:
         if remaining_s is not None and elapsed + remaining_s > CLEARLY_TOO_LONG * self.time_limit:
             raise JobStopped(self._over_limit(
                 f"Too long for the {self.time_limit:g} s time limit: {stage} would take about "
-                f"{_duration(remaining_s)} more at this server's measured speed", needed_s=elapsed + remaining_s))
+                f"{duration(remaining_s)} more at this server's measured speed", needed_s=elapsed + remaining_s))
 
     def rows_that_fit(self, needed_s: float) -> int | None:
         """About how many of ``rows`` would finish in the limit, if this job needs ``needed_s`` in all."""
@@ -116,5 +116,34 @@ def _round_down(n: float) -> int:
     return int(n // step * step)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """``seconds`` as a person reads an estimate: "45 s", "6 min", "1.5 h"."""
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.1f} h"
     return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+
+
+class TimeLeft:
+    """Seconds a run of ``total`` items still needs, from its progress reports ``(done, total)``.
+
+    Before the run has measured anything (no item finished since the first report) it counts down
+    ``expected_s``, an estimate made before starting (None: unknown); after, it extrapolates the rate
+    since the first report, so items already done at the start (cached) do not inflate the rate.
+    """
+
+    def __init__(self, expected_s: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.expected_s = expected_s
+        self.clock = clock
+        self._first: tuple[float, int] | None = None
+
+    def __call__(self, done: int, total: int) -> float | None:
+        now = self.clock()
+        if self._first is None:
+            self._first = (now, done)
+        started, done_at_start = self._first
+        elapsed = now - started
+        if done >= total:
+            return 0.0
+        if done > done_at_start and elapsed > 0:
+            return (total - done) * elapsed / (done - done_at_start)
+        return None if self.expected_s is None else max(0.0, self.expected_s - elapsed)

@@ -18,6 +18,9 @@ from .similarity import unique_labels
 
 # Above this many points scatters use WebGL (Scattergl) so panning stays smooth up to the row cap.
 WEBGL_MIN_POINTS = 1500
+# Maps with more points draw a seeded sample of about this many and say so in the title: at 100,000 points the
+# figure's JSON (hover texts mostly) is about 5x what the browser gets at 20,000 (bench/RESULTS.md).
+MAX_DRAWN_POINTS = 20_000
 _PALETTE = (
     "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6",
     "#BAB0AC", "#1F77B4", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22",
@@ -101,13 +104,17 @@ def scatter(
     title: str = "",
     color_title: str = "",
     names: Mapping[str, str] | None = None,
+    max_points: int = MAX_DRAWN_POINTS,
 ) -> go.Figure:
     """2-D scatter, one trace per colour value (so the legend toggles groups), text shown on hover.
 
-    ``names`` gives a colour value (as shown, e.g. "3") a longer legend entry."""
-    figure = go.Figure(_group_traces(np.asarray(coords), hover_texts, color_by, names=names))
+    ``names`` gives a colour value (as shown, e.g. "3") a longer legend entry. Above ``max_points`` points
+    a seeded sample is drawn (:func:`drawn_rows`) and the title says how many of how many are shown."""
+    coords = np.asarray(coords)
+    rows = drawn_rows(len(coords), color_by, max_points)
+    figure = go.Figure(_group_traces(coords, hover_texts, color_by, names=names, rows=rows))
     figure.update_layout(
-        title=escape(title, TITLE_WIDTH), height=520, margin=_TITLE_MARGIN,
+        title=escape(_with_sample_note(title, rows, len(coords)), TITLE_WIDTH), height=520, margin=_TITLE_MARGIN,
         legend={"title": {"text": escape(color_title)}, "itemsizing": "constant"},
         xaxis={"showticklabels": False, "title": ""}, yaxis={"showticklabels": False, "title": ""},
         showlegend=color_by is not None,
@@ -116,12 +123,13 @@ def scatter(
 
 
 def cluster_map(coords: np.ndarray, hover_texts: Sequence[str], labels: Sequence[int], keywords: Mapping[int, str],
-                title: str = "", words_on_map: int = 3) -> go.Figure:
+                title: str = "", words_on_map: int = 3, max_points: int = MAX_DRAWN_POINTS) -> go.Figure:
     """Scatter coloured by cluster, each cluster named by its keywords in the legend and labelled on the
-    map with its first ``words_on_map`` keywords at its median point (as datamapplot does)."""
+    map with its first ``words_on_map`` keywords at its median point (as datamapplot does; the median of
+    all its points, also when only a sample is drawn)."""
     labels = np.asarray(labels)
     names = {str(c): shorten(f"{c}: {keywords.get(c, '')}", 48) for c in keywords if c != -1}
-    figure = scatter(coords, hover_texts, labels.tolist(), title, "cluster: keywords", names)
+    figure = scatter(coords, hover_texts, labels.tolist(), title, "cluster: keywords", names, max_points)
     for c in sorted(set(labels.tolist()) - {-1}):
         words = ", ".join(str(keywords.get(c, "")).split(", ")[:words_on_map])
         x, y = np.median(np.asarray(coords)[labels == c], axis=0)
@@ -139,16 +147,20 @@ def scatter_pair(
     color_title: str = "",
     wrong_a: Sequence[bool] | None = None,
     wrong_b: Sequence[bool] | None = None,
+    max_points: int = MAX_DRAWN_POINTS,
 ) -> go.Figure:
     """Two 2-D maps of the same texts side by side in one figure, one legend toggling a group in both.
 
-    ``wrong_a`` / ``wrong_b`` (a bool per text) draw the texts a panel's model mislabels as crosses.
+    ``wrong_a`` / ``wrong_b`` (a bool per text) draw the texts a panel's model mislabels as crosses. Above
+    ``max_points`` texts both panels draw the same seeded sample, as :func:`scatter` does.
     """
     from plotly.subplots import make_subplots
 
+    rows = drawn_rows(len(coords_a), color_by, max_points)
+    titles = tuple(_with_sample_note(t, rows, len(coords_a)) for t in titles)
     figure = make_subplots(rows=1, cols=2, subplot_titles=[escape(t, 60) for t in titles], horizontal_spacing=0.04)
     for col, (coords, wrong) in enumerate(((coords_a, wrong_a), (coords_b, wrong_b)), start=1):
-        for trace in _group_traces(np.asarray(coords), hover_texts, color_by, wrong, showlegend=col == 1):
+        for trace in _group_traces(np.asarray(coords), hover_texts, color_by, wrong, showlegend=col == 1, rows=rows):
             figure.add_trace(trace, row=1, col=col)
     figure.update_xaxes(showticklabels=False, title="")
     figure.update_yaxes(showticklabels=False, title="")
@@ -157,26 +169,54 @@ def scatter_pair(
     return figure
 
 
+def drawn_rows(n: int, color_by: Sequence[object] | None = None, max_points: int = MAX_DRAWN_POINTS,
+               seed: int = 0) -> np.ndarray | None:
+    """The rows a map of ``n`` points draws: None (all of them) up to ``max_points``, else a seeded sample
+    of about ``max_points`` in input order, each colour group in proportion and keeping at least one point
+    (so no legend entry disappears)."""
+    if n <= max_points:
+        return None
+    groups = np.zeros(n, dtype=int) if color_by is None else pd.factorize(pd.Series([_label(v) for v in color_by]))[0]
+    rng = np.random.default_rng(seed)
+    chosen = [rng.choice(members, size=max(1, round(len(members) * max_points / n)), replace=False)
+              for members in (np.flatnonzero(groups == g) for g in np.unique(groups))]
+    return np.sort(np.concatenate(chosen))
+
+
+def _with_sample_note(title: str, rows: np.ndarray | None, n: int) -> str:
+    """``title`` followed by how many of the ``n`` points are drawn, when only ``rows`` are."""
+    if rows is None:
+        return title
+    note = f"showing a sample of {len(rows):,} of {n:,} points (downloads have every row)"
+    return f"{title} · {note}" if title else note
+
+
 def _group_traces(coords: np.ndarray, hover_texts: Sequence[str], color_by: Sequence[object] | None,
                   wrong: Sequence[bool] | None = None, showlegend: bool = True,
-                  names: Mapping[str, str] | None = None) -> list[go.Scatter | go.Scattergl]:
+                  names: Mapping[str, str] | None = None, rows: np.ndarray | None = None
+                  ) -> list[go.Scatter | go.Scattergl]:
     """One marker trace per colour value (legend-grouped by it, named by ``names`` where given); ``wrong``
-    points drawn as crosses."""
-    groups = pd.Series(["all"] * len(coords) if color_by is None else [_label(v) for v in color_by])
+    points drawn as crosses; only ``rows`` drawn when given (each point's customdata is its row)."""
+    groups = pd.Series(["all"] * len(coords) if color_by is None else [_label(v) for v in color_by]).to_numpy()
     crosses = np.zeros(len(coords), dtype=bool) if wrong is None else np.asarray(wrong, dtype=bool)
-    trace_type = go.Scattergl if len(coords) >= WEBGL_MIN_POINTS else go.Scatter
-    hover = [escape(t, 60) + ("<br><i>kNN gets this one wrong</i>" if x else "") for t, x in zip(hover_texts, crosses)]
-    order = sorted(groups.unique(), key=lambda g: (g in {"noise", "(missing)"}, _natural(g)))
+    hover_texts = list(hover_texts)
+    drawn = np.ones(len(coords), dtype=bool)
+    if rows is not None:
+        drawn[:] = False
+        drawn[rows] = True
+    trace_type = go.Scattergl if drawn.sum() >= WEBGL_MIN_POINTS else go.Scatter
+    order = sorted(pd.unique(groups), key=lambda g: (g in {"noise", "(missing)"}, _natural(g)))
     traces = []
     for i, group in enumerate(order):
-        idx = np.flatnonzero(groups.to_numpy() == group)
-        marker = {"size": 7 if len(coords) < 2000 else 4, "opacity": 0.85,
+        idx = np.flatnonzero((groups == group) & drawn)
+        hover = [escape(hover_texts[j], 60) + ("<br><i>kNN gets this one wrong</i>" if crosses[j] else "") for j in idx]
+        marker = {"size": 7 if drawn.sum() < 2000 else 4, "opacity": 0.85,
                   "color": _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)]}
         if crosses.any():
             marker["symbol"] = np.where(crosses[idx], "x", "circle").tolist()
         traces.append(trace_type(
             x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=escape((names or {}).get(group, group)),
-            legendgroup=group, showlegend=showlegend, marker=marker, text=[hover[j] for j in idx], customdata=idx,
+            legendgroup=group, showlegend=showlegend, marker=marker, text=hover, customdata=idx,
             hovertemplate=f"<b>{escape(group)}</b><br>%{{text}}<extra></extra>",
         ))
     return traces

@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from .cache import ResultCache, array_fingerprint
 from .errors import InputError
+from .jobs import checkpoint
 from .neighbours import knn_graph
 
 METHODS = ("umap", "tsne", "pca")
@@ -50,15 +51,26 @@ PCA_THREADS = 1
 # Recent layouts and UMAP kNN graphs (a 10k-row graph is 1.2 MB; a layout 80 kB), newest kept.
 LAYOUTS = ResultCache(max_items=8)
 GRAPHS = ResultCache(max_items=4)
+# Above SAMPLE_ABOVE rows UMAP is fitted on a seeded sample of FIT_ROWS rows and ``transform`` places the rest
+# (t-SNE, which has no transform, is drawn that way too). bench/RESULTS.md: a full fit on the exact kNN graph took
+# 12-17 CPU s at 20,000 rows and 169 CPU s (1.5 GB) at 100,000, where the fit on 20,000 + transform took 71 CPU s
+# (1.1 GB); the sampled fit pays ~35 s for the search index transform needs, so the two cost about the same
+# near 50,000 rows. A sample also loses fine neighbourhoods (10-NN kept 0.18 -> 0.13 with half of 20,000 sampled).
+SAMPLE_ABOVE = 50_000
+FIT_ROWS = 20_000
+TRANSFORM_BATCH = 10_000  # rows placed between two checks of the job (cancel, time limit)
 
 
-def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0, **params: object) -> np.ndarray:
+def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0, *,
+            sample_above: int = SAMPLE_ABOVE, fit_rows: int = FIT_ROWS, **params: object) -> np.ndarray:
     """(n, 2) float32 layout of ``embeddings`` (n, d); the same input and seed give the same layout.
 
     ``params``: UMAP ``n_neighbors`` (15, capped at n - 1), ``min_dist`` (0.1), ``metric`` ("cosine");
     t-SNE ``perplexity`` (30, capped at (n - 1) / 3 so each point has 3 x perplexity neighbours),
     ``metric`` ("cosine"); PCA none. With fewer than ``MIN_NEIGHBOURHOOD_POINTS`` texts every method
-    draws PCA. Raises InputError for fewer than 3 texts, an unknown method or unknown/invalid params.
+    draws PCA. Above ``sample_above`` rows UMAP and t-SNE are drawn as UMAP fitted on a seeded sample of
+    ``fit_rows`` rows, the rest placed by ``transform`` (:func:`sampled_fit_note` says so). Raises
+    InputError for fewer than 3 texts, an unknown method or unknown/invalid params.
     A layout computed before for equal vectors, method, seed and params comes from ``LAYOUTS`` (a copy).
     """
     method = str(method).lower().replace("-", "")
@@ -70,20 +82,56 @@ def project(embeddings: np.ndarray, method: str = "umap", random_state: int = 0,
         raise InputError(f"Expected one embedding per row (a 2-D array); got an array of shape {x.shape}.")
     if len(x) < 3:
         raise InputError(f"Need at least 3 texts to project; got {len(x)}.")
+    if not MIN_NEIGHBOURHOOD_POINTS <= fit_rows <= sample_above:
+        raise InputError(f"fit_rows must be at least {MIN_NEIGHBOURHOOD_POINTS} and at most sample_above "
+                         f"({sample_above}); got {fit_rows}.")
     if method == "pca" or len(x) < MIN_NEIGHBOURHOOD_POINTS:
         method, options = "pca", {}
+    if fitted_on_sample(len(x), method, sample_above):  # t-SNE too: it cannot place the rows outside its fit
+        method, options = "sampled umap", {k: v for k, v in options.items() if k in DEFAULTS["umap"]}
     fingerprint = array_fingerprint(x)
 
     def compute() -> np.ndarray:
         if method == "pca":
             return _pca(x)
+        if method == "sampled umap":
+            return _sampled_umap(x, random_state, fit_rows, options)
         if method == "umap":
             return _umap(x, random_state, fingerprint=fingerprint, **options)
         return _tsne(x, random_state, **options)
 
-    backend = TSNE_BACKEND if method == "tsne" else None
+    backend = {"tsne": TSNE_BACKEND, "sampled umap": fit_rows}.get(method)
     key = ("layout", fingerprint, method, backend, random_state, tuple(sorted(options.items())))
     return LAYOUTS.get_or_compute(key, compute).copy()  # type: ignore[union-attr]
+
+
+def fitted_on_sample(n_rows: int, method: str, sample_above: int = SAMPLE_ABOVE) -> bool:
+    """Whether :func:`project` draws ``n_rows`` rows with ``method`` as UMAP fitted on a sample."""
+    return str(method).lower().replace("-", "") in ("umap", "tsne") and n_rows > sample_above
+
+
+def sampled_fit_note(n_rows: int, method: str, sample_above: int = SAMPLE_ABOVE, fit_rows: int = FIT_ROWS) -> str:
+    """The sentence a result carries when :func:`project` fitted its layout on a sample ("" when it did not)."""
+    if not fitted_on_sample(n_rows, method, sample_above):
+        return ""
+    instead = " (t-SNE cannot place rows outside its fit, so this layout is UMAP)" if "sne" in method.lower() else ""
+    return (f"The layout was fitted on {fit_rows:,} sampled rows of {n_rows:,}{instead}; UMAP's transform placed "
+            f"the other {n_rows - fit_rows:,} among them.")
+
+
+def _sampled_umap(x: np.ndarray, random_state: int, fit_rows: int, options: dict[str, object]) -> np.ndarray:
+    """UMAP fitted on ``fit_rows`` rows drawn with ``random_state``; those rows keep the fit's own layout,
+    the others are placed by ``transform``. Rows come back in input order."""
+    sample = np.sort(np.random.default_rng(random_state).choice(len(x), size=fit_rows, replace=False))
+    rest = np.setdiff1d(np.arange(len(x)), sample)
+    fitted = fit_projection(x[sample], "umap", random_state, **options)
+    coords = np.empty((len(x), 2), dtype=np.float32)
+    coords[sample] = fitted.sample_layout
+    for start in range(0, len(rest), TRANSFORM_BATCH):  # a cancelled or timed-out job stops between batches
+        checkpoint("placing the rest of the rows")
+        batch = rest[start : start + TRANSFORM_BATCH]
+        coords[batch] = fitted.transform(x[batch])
+    return coords
 
 
 def neighbour_graph(embeddings: np.ndarray, n_neighbors: int, metric: str = "cosine",
@@ -186,6 +234,7 @@ class FittedProjection:
     method: str
     model: object
     signs: np.ndarray
+    sample_layout: np.ndarray  # the sample's own coordinates from the fit, float32 (n_sample, 2)
 
     def transform(self, embeddings: np.ndarray) -> np.ndarray:
         x = np.asarray(embeddings, dtype=np.float32)
@@ -214,8 +263,12 @@ def fit_projection(sample: np.ndarray, method: str = "umap", random_state: int =
         from sklearn.decomposition import PCA
 
         model = PCA(n_components=2, svd_solver="full").fit(x)
-        return FittedProjection("pca", model, _axis_signs(model.transform(x)))
-    return FittedProjection("umap", _umap_model(len(x), random_state, **options).fit(x), np.ones(2))
+        coords = model.transform(x)
+        signs = _axis_signs(coords)
+        return FittedProjection("pca", model, signs, (coords * signs).astype(np.float32))
+    # UMAP finds the sample's neighbours itself (NNDescent): its search index is what ``transform`` queries
+    model = _umap_model(len(x), random_state, **options).fit(x)
+    return FittedProjection("umap", model, np.ones(2), np.asarray(model.embedding_, dtype=np.float32))
 
 
 def warm_up() -> None:

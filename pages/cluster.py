@@ -78,10 +78,12 @@ def build(ctx: AppContext, model: gr.Dropdown) -> SharedPage:
                        fmt, progress=gr.Progress()):
         dataset = load_dataset(choice, upload, text_column, None, ctx.max_rows)
         encoder = ctx.pool.get(model_name)
+        expected_s = encoder.estimate_seconds(dataset.texts, instruction_value)  # shown before the first batch
         result = explore.cluster_texts(
             encoder, dataset.frame, dataset.texts, dataset.row_index, instruction_value,
             method=ALGORITHMS.get(algorithm_name, algorithm_name), n_clusters=_parse_k(k),
-            projection=PROJECTIONS.get(projection_name, projection_name), progress=progress_callback(progress),
+            projection=PROJECTIONS.get(projection_name, projection_name),
+            progress=progress_callback(progress, expected_s=expected_s, then="clustering and drawing the map"),
         )
         kept = result.frame.iloc[dataset.row_index]
         scatter = plots.cluster_map(kept[["x", "y"]].to_numpy(), dataset.texts, kept["cluster"].tolist(),

@@ -158,13 +158,25 @@ def wire_cancel(ctx: AppContext, action: str, button: gr.Button, run_event: gr.e
     button.click(cancel, None, message, cancels=[run_event], api_visibility="private")
 
 
-def progress_callback(progress: gr.Progress, what: str = "Embedding") -> Progress:
-    """Adapt ``gr.Progress`` to the core's ``progress(done, total)`` callback."""
+def progress_callback(progress: gr.Progress, what: str = "Embedding", expected_s: float | None = None,
+                      then: str = "") -> Progress:
+    """Adapt ``gr.Progress`` to the core's ``progress(done, total)`` callback; the text says about how long
+    is left (``expected_s``, an estimate made before starting, until the first batch is measured) and, once
+    every text is done, what comes ``then`` (so a long clustering step does not look like a stalled bar)."""
+    time_left = jobs.TimeLeft(expected_s)
 
     def report(done: int, total: int) -> None:
-        progress((done, total), desc=f"{what} {done:,}/{total:,} texts", unit="texts")
+        progress((done, total), desc=progress_text(what, done, total, time_left(done, total), then), unit="texts")
 
     return report
+
+
+def progress_text(what: str, done: int, total: int, left_s: float | None, then: str = "") -> str:
+    """ "Embedding 1,200/100,000 texts · about 6 min left on this machine"; when done, "· done, now ``then``"."""
+    text = f"{what} {done:,}/{total:,} texts"
+    if done >= total:
+        return f"{text} · done, now {then}" if then else text
+    return text if left_s is None else f"{text} · about {jobs.duration(left_s)} left on this machine"
 
 
 def model_banner(encoder: Encoder, hosted: bool = False) -> str:

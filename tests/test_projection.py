@@ -128,6 +128,39 @@ def test_fit_projection_refuses_tsne_and_tiny_samples():
         projection.fit_projection(x[:2], "pca")
 
 
+def test_above_fit_rows_umap_is_fitted_on_a_sample_and_places_every_row_in_order():
+    x, labels = blobs(sizes=(40, 40, 40))
+    coords = project(x, "umap", random_state=0, sample_above=100, fit_rows=50)
+    assert coords.shape == (120, 2) and coords.dtype == np.float32 and np.isfinite(coords).all()
+    np.testing.assert_array_equal(coords, project(x, "umap", random_state=0, sample_above=100, fit_rows=50))
+    # rows come back in input order: each row's nearest point is from its own blob (shuffled rows would not be)
+    assert nearest_neighbour_agreement(coords, labels) >= 0.95
+    # the sampled rows keep the fit's own layout; the sample is the seed's, not the first rows
+    sample = np.sort(np.random.default_rng(0).choice(120, size=50, replace=False))
+    fitted = projection.fit_projection(x[sample], "umap", random_state=0)
+    np.testing.assert_array_equal(coords[sample], fitted.sample_layout)
+    assert not np.array_equal(sample, np.arange(50))
+
+
+def test_tsne_above_fit_rows_is_drawn_as_sampled_umap_and_the_note_says_so():
+    x, _ = blobs(sizes=(20, 20))
+    np.testing.assert_array_equal(project(x, "tsne", sample_above=35, fit_rows=30),
+                                  project(x, "umap", sample_above=35, fit_rows=30))
+    note = projection.sampled_fit_note(40, "t-SNE", sample_above=35, fit_rows=30)
+    assert "fitted on 30 sampled rows of 40" in note and "t-SNE" in note and "other 10" in note
+    assert "t-SNE" not in projection.sampled_fit_note(40, "umap", sample_above=35, fit_rows=30)
+    assert projection.sampled_fit_note(35, "umap", sample_above=35, fit_rows=30) == ""  # at the threshold: full fit
+    assert projection.sampled_fit_note(10_000, "pca", sample_above=35) == ""  # PCA is always fitted on every row
+
+
+def test_fit_rows_below_a_neighbourhood_is_refused():
+    x, _ = blobs(sizes=(10, 10))
+    with pytest.raises(InputError, match="fit_rows must be at least"):
+        project(x, "umap", sample_above=10, fit_rows=3)
+    with pytest.raises(InputError, match="at most sample_above"):
+        project(x, "umap", sample_above=10, fit_rows=15)
+
+
 # ----- the exact kNN graph UMAP runs on, and the caches --------------------------------------------------------------
 
 
