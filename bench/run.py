@@ -223,6 +223,9 @@ def main() -> None:
     parser.add_argument("--stages", action="store_true", help="only the per-stage table (fp32 and int8)")
     parser.add_argument("--stage-sizes", type=int, nargs="+", default=[2000, 10_000],
                         help="rows for --stages (20000 100000 for the large runs)")
+    parser.add_argument("--stage-backends", nargs="+", choices=["torch", "int8"], default=["torch", "int8"],
+                        help="encoder backends for --stages (int8 alone halves a large run: the plain fp32 "
+                             "baseline is measured in each backend's process)")
     parser.add_argument("--case", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:  # child process
@@ -282,7 +285,7 @@ def stages_table(args: argparse.Namespace) -> None:
     numba_cache = tempfile.mkdtemp()
     in_subprocess("stages", model, 100, "int8", numba_cache=numba_cache)
     for n in args.stage_sizes:
-        for backend in ("torch", "int8"):
+        for backend in args.stage_backends:
             r = in_subprocess("stages", model, n, backend, numba_cache=numba_cache)
             name = f"{n:,} rows {'fp32' if backend == 'torch' else 'int8'}"
             columns[name] = {**r["seconds"], "**total (tokenise is inside encode)**": r["total"],
@@ -298,7 +301,8 @@ def stages_table(args: argparse.Namespace) -> None:
             f"~50-token AG News / review texts, cold cache. The kNN graph is exact (blocked matrix products) and UMAP "
             "lays out on it. The re-cluster rows are the Cluster page's whole second run on the same table (vectors, "
             "kNN graph, layout and keyword counts from the in-process caches; not in the total). Command: `python "
-            f"bench/run.py --stages --stage-sizes {' '.join(map(str, args.stage_sizes))}`.\n\n{table.to_markdown()}\n")
+            f"bench/run.py --stages --stage-sizes {' '.join(map(str, args.stage_sizes))} --stage-backends "
+            f"{' '.join(args.stage_backends)}`.\n\n{table.to_markdown()}\n")
     with (ROOT / "bench" / "RESULTS.md").open("a", encoding="utf-8") as out:
         out.write(text)
     print(text)
