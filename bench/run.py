@@ -294,7 +294,7 @@ def stages_table(args: argparse.Namespace) -> None:
             print(name, json.dumps(columns[name]), flush=True)
     table = pd.DataFrame(columns).round(2)
     text = (f"\n## Cluster a CSV stage by stage ({time.strftime('%Y-%m-%d')})\n\nMachine: {machine()}; load "
-            f"average {os.getloadavg()[0]:.1f} at the end of the run (above the core count, the ratios, measured in the "
+            f"average {os.getloadavg()[0]:.1f} at the end of the run (when it is above the core count, the ratios, measured in the "
             "same process, mean more than the seconds). numba's disk cache is filled by an untimed "
             "run first; UMAP's own functions are not disk-cached and compile once per process (their own row, in the "
             "total; the app pays it at start-up). Model `" + model + "`, "
