@@ -216,6 +216,12 @@ def machine() -> str:
             f"torch {torch.__version__}")
 
 
+def append_results(section: str) -> None:
+    """Append a finished section (heading, machine, command, table) to bench/RESULTS.md."""
+    with (ROOT / "bench" / "RESULTS.md").open("a", encoding="utf-8") as out:
+        out.write(section)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="bundled")
@@ -303,8 +309,7 @@ def stages_table(args: argparse.Namespace) -> None:
             "kNN graph, layout and keyword counts from the in-process caches; not in the total). Command: `python "
             f"bench/run.py --stages --stage-sizes {' '.join(map(str, args.stage_sizes))} --stage-backends "
             f"{' '.join(args.stage_backends)}`.\n\n{table.to_markdown()}\n")
-    with (ROOT / "bench" / "RESULTS.md").open("a", encoding="utf-8") as out:
-        out.write(text)
+    append_results(text)
     print(text)
 
 

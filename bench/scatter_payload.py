@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,12 +41,11 @@ def main() -> None:
     print(table)
     if args.no_write:
         return
-    from bench.run import machine
+    from bench.run import append_results, machine
 
     command = "python -m bench.scatter_payload " + " ".join(sys.argv[1:])
-    with open(Path(__file__).with_name("RESULTS.md"), "a", encoding="utf-8") as out:
-        out.write(f"\n\n## The map's payload at {n:,} points ({time.strftime('%Y-%m-%d')})\n\n`{command}` on "
-                  f"{machine()}; hover labels are ~50-token texts, so they are most of the JSON.\n\n{table}\n")
+    append_results(f"\n\n## The map's payload at {n:,} points ({time.strftime('%Y-%m-%d')})\n\n`{command}` on "
+                   f"{machine()}; hover labels are ~50-token texts, so they are most of the JSON.\n\n{table}\n")
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def main() -> None:
     print(table)
     if args.no_write:
         return
-    from bench.run import machine
+    from bench.run import append_results, machine
 
     command = "python -m bench.umap_sample " + " ".join(sys.argv[1:])
     section = (f"\n\n## UMAP fitted on a sample vs the full fit, {n:,} rows ({time.strftime('%Y-%m-%d')})\n\n"
@@ -109,8 +109,7 @@ def main() -> None:
                f"seconds, the process's own, much less). Scores on the same "
                f"{len(scored):,} seeded rows for every layout; neighbours searched among all {n:,} rows.\n\n"
                f"{table}\n")
-    with open(Path(__file__).with_name("RESULTS.md"), "a", encoding="utf-8") as out:
-        out.write(section)
+    append_results(section)
 
 
 if __name__ == "__main__":
