@@ -204,13 +204,14 @@ def _group_traces(coords: np.ndarray, hover_texts: Sequence[str], color_by: Sequ
     if rows is not None:
         drawn[:] = False
         drawn[rows] = True
-    trace_type = go.Scattergl if drawn.sum() >= WEBGL_MIN_POINTS else go.Scatter
+    n_drawn = int(drawn.sum())
+    trace_type = go.Scattergl if n_drawn >= WEBGL_MIN_POINTS else go.Scatter
     order = sorted(pd.unique(groups), key=lambda g: (g in {"noise", "(missing)"}, _natural(g)))
     traces = []
     for i, group in enumerate(order):
         idx = np.flatnonzero((groups == group) & drawn)
         hover = [escape(hover_texts[j], 60) + ("<br><i>kNN gets this one wrong</i>" if crosses[j] else "") for j in idx]
-        marker = {"size": 7 if drawn.sum() < 2000 else 4, "opacity": 0.85,
+        marker = {"size": 7 if n_drawn < 2000 else 4, "opacity": 0.85,
                   "color": _NOISE_COLOR if group == "noise" else _PALETTE[i % len(_PALETTE)]}
         if crosses.any():
             marker["symbol"] = np.where(crosses[idx], "x", "circle").tolist()
